@@ -1,0 +1,47 @@
+"""The action sink plug-in point.
+
+After a decision, Warding asks each configured sink to act (tell the platform
+by webhook, add the item to a bank, notify the uploader). Every request carries
+an idempotency key: a sink asked twice with the same key must act once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+Status = Literal["done", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    idempotency_key: str
+    case_id: int
+    decision_id: int
+    violating: bool
+    category: str | None
+    reason: str
+    exemption: str | None
+    automated: bool
+    item: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    status: Status
+    detail: str = ""
+
+
+class ActionSink(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @classmethod
+    def create(cls, app: Any) -> ActionSink:
+        """Build the sink for a Warding app (sinks that need settings read them here)."""
+        return cls()
+
+    @abstractmethod
+    def execute(self, request: ActionRequest) -> ActionOutcome:
+        """Carry out the request; return failed (not raise) when the target refuses."""

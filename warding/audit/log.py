@@ -1,0 +1,87 @@
+"""The audit log: every event is hashed together with its predecessor.
+
+Events are written in the same transaction as the change they record, so a
+change without its audit event cannot be committed. :func:`verify` walks the
+chain and names the first event that does not fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warding.db.models import AuditEvent, utcnow
+from warding.events import Event
+
+GENESIS = "0" * 64
+
+
+def _digest(prev_hash: str, created_at: datetime, actor: str, event_type: str, subject: str,
+            data: dict[str, Any]) -> str:
+    body = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": created_at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "type": event_type,
+            "subject": subject,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record(session: Session, event: Event, actor: str) -> AuditEvent:
+    """Append ``event`` to the chain within the caller's transaction."""
+    last = session.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    prev_hash = last or GENESIS
+    data = json.loads(json.dumps(event.data(), default=str))
+    created_at = utcnow()
+    row = AuditEvent(
+        created_at=created_at,
+        actor=actor,
+        event_type=event.type,
+        subject=event.subject(),
+        data=data,
+        prev_hash=prev_hash,
+        hash=_digest(prev_hash, created_at, actor, event.type, event.subject(), data),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    first_bad_id: int | None = None
+    problem: str = ""
+
+
+def verify(session: Session) -> VerifyResult:
+    """Recompute the chain; report the first event whose hash or link is wrong."""
+    prev = GENESIS
+    count = 0
+    for row in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+        count += 1
+        if row.prev_hash != prev:
+            return VerifyResult(False, count, row.id, "link to the previous event is broken")
+        expected = _digest(row.prev_hash, row.created_at, row.actor, row.event_type, row.subject,
+                           row.data)
+        if row.hash != expected:
+            return VerifyResult(False, count, row.id, "event content does not match its hash")
+        prev = row.hash
+    return VerifyResult(True, count)

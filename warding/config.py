@@ -1,0 +1,83 @@
+"""Settings, read from the environment (``WARDING_*``) by pydantic-settings.
+
+Nothing here is built at import time: call :func:`load_settings` (or build
+:class:`Settings` yourself) where you need them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Warding reads. Each one is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="WARDING_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./warding.db",
+        description="SQLAlchemy URL of the database (SQLite by default, PostgreSQL in production).",
+    )
+    data_dir: Path = Field(
+        default=Path("./warding-data"),
+        description="Folder for the content-addressed media store, models and secrets.",
+    )
+    shared_data_dir: Path | None = Field(
+        default=None,
+        description="Folder of the public evaluation data sets (default: ../shared/data beside the checkout).",
+    )
+    max_file_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest media file or input file accepted, in bytes."
+    )
+    max_text_chars: int = Field(
+        default=200_000, description="Longest text accepted for one item, in characters."
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000, description="Largest image accepted, in pixels (guards against image bombs)."
+    )
+    max_html_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest HTML page accepted, in bytes."
+    )
+    classifier_threshold: float = Field(
+        default=0.8, description="Classifier score at or above which a case is opened."
+    )
+    classifier_name: str = Field(
+        default="baseline", description="Name of the classifier plugin used when scanning."
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret that signs console sessions; generated and kept in data_dir when unset.",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Platform webhook that receives signed action requests; no call leaves the machine when unset.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key for webhook signatures."
+    )
+    action_sinks: list[str] = Field(
+        default_factory=lambda: ["log"],
+        description="Action sinks run on a violating decision, in order.",
+    )
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def resolved_shared_data(self) -> Path:
+        if self.shared_data_dir is not None:
+            return self.shared_data_dir
+        return Path.cwd().resolve().parent / "shared" / "data"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (``None`` values are ignored)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]
