@@ -155,3 +155,32 @@ class ModelTrained(Event):
 
     def subject(self) -> str:
         return f"model:{self.model}"
+
+
+@dataclass(frozen=True)
+class PasswordChanged(Event):
+    type: ClassVar[str] = "user.password_changed"
+    username: str
+
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
+class ApiKeyCreated(Event):
+    type: ClassVar[str] = "user.api_key_created"
+    username: str
+    prefix: str
+
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
+class CaseClaimed(Event):
+    type: ClassVar[str] = "case.claimed"
+    case_id: int
+    username: str
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"

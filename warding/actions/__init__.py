@@ -1,1 +1,1 @@
-"""actions"""
+"""Actions after a decision, carried out by plug-in sinks."""

@@ -1,1 +1,1 @@
-"""banks"""
+"""Banks of known content: create, add, list, import and export."""

@@ -1,1 +1,1 @@
-"""cases"""
+"""Cases: one per item, with every reason it was opened."""

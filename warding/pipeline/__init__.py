@@ -1,1 +1,1 @@
-"""pipeline"""
+"""The scan pipeline: ingest → signals → match/classify → cases."""

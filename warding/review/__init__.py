@@ -1,1 +1,1 @@
-"""review"""
+"""Review: decisions on cases, appeals and reversals."""

@@ -1,0 +1,18 @@
+"""Roles and what each may do. Every page and endpoint checks one of these permissions."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "reviewer", "analyst", "api")
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"view_cases", "decide", "view_media", "manage_banks", "view_banks",
+                        "scan", "match", "classify", "manage_users", "view_audit", "view_stats"}),
+    "reviewer": frozenset({"view_cases", "decide", "view_media", "view_banks", "match",
+                           "classify"}),
+    "analyst": frozenset({"view_cases", "view_banks", "match", "classify", "view_stats"}),
+    "api": frozenset({"view_banks", "match", "classify", "scan", "manage_banks"}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())

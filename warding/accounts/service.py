@@ -1,0 +1,116 @@
+"""Account services."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warding.accounts.roles import ROLES
+from warding.audit.log import record
+from warding.db.models import ApiKey, User
+from warding.errors import Conflict, InvalidInput, NotFound
+from warding.events import ApiKeyCreated, LoginFailed, LoginSucceeded, PasswordChanged, UserCreated
+
+MIN_PASSWORD = 12
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    role: str
+    active: bool
+
+
+def view(user: User) -> UserView:
+    return UserView(user.id, user.username, user.role, user.active)
+
+
+def create_user(session: Session, username: str, role: str, password: str, *, actor: str) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if not username or len(username) > 120 or not username.isprintable() or " " in username:
+        raise InvalidInput("a username is 1–120 printable characters without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"user {username!r} already exists")
+    user = User(username=username, role=role, password_hash=_hasher().hash(password), active=True)
+    session.add(user)
+    session.flush()
+    record(session, UserCreated(username, role), actor)
+    return user
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> User:
+    user = get_user(session, username)
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+    user.password_hash = _hasher().hash(password)
+    record(session, PasswordChanged(username), actor)
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def list_users(session: Session) -> list[UserView]:
+    return [view(u) for u in session.execute(select(User).order_by(User.username)).scalars()]
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the password is right; the attempt is audited either way."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    ok = False
+    if user is not None and user.active:
+        try:
+            ok = _hasher().verify(user.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+    if not ok:
+        record(session, LoginFailed(username[:120]), "anonymous")
+        return None
+    assert user is not None
+    record(session, LoginSucceeded(username), username)
+    return user
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, username: str, *, actor: str) -> str:
+    """A new key for ``username``; only its SHA-256 is stored, the key is shown once."""
+    user = get_user(session, username)
+    key = "wd_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(user_id=user.id, prefix=key[:10], key_hash=_key_hash(key), scopes=[]))
+    record(session, ApiKeyCreated(username, key[:10]), actor)
+    return key
+
+
+def user_for_api_key(session: Session, key: str) -> User | None:
+    row = session.execute(
+        select(ApiKey).where(ApiKey.key_hash == _key_hash(key), ApiKey.revoked.is_(False))
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None

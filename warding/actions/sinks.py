@@ -1,0 +1,105 @@
+"""Built-in action sinks: the log, a signed webhook to the platform, and add-to-bank."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any, ClassVar
+
+import httpx
+
+from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
+
+
+class LogSink(ActionSink):
+    """Records the action in Warding's own action log and does nothing else."""
+
+    name: ClassVar[str] = "log"
+    description: ClassVar[str] = "Record the outcome in Warding's action log only."
+
+    def execute(self, request: ActionRequest) -> ActionOutcome:
+        verb = "remove" if request.violating else "keep"
+        return ActionOutcome("done", f"recorded: {verb}")
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookSink(ActionSink):
+    """POSTs the decision to the platform, signed with HMAC-SHA256.
+
+    Headers: ``X-Warding-Signature: sha256=<hex>`` over the raw body and
+    ``Idempotency-Key``. Nothing leaves the machine unless ``webhook_url`` is set.
+    """
+
+    name: ClassVar[str] = "webhook"
+    description: ClassVar[str] = "POST a signed JSON action request to the platform's webhook."
+
+    def __init__(self, url: str | None = None, secret: str | None = None,
+                 timeout: float = 10.0) -> None:
+        self.url = url
+        self.secret = secret or ""
+        self.timeout = timeout
+
+    @classmethod
+    def create(cls, app: Any) -> ActionSink:
+        return cls(app.settings.webhook_url, app.settings.webhook_secret)
+
+    def payload(self, request: ActionRequest) -> bytes:
+        body = {
+            "idempotency_key": request.idempotency_key,
+            "action": "remove" if request.violating else "restore",
+            "case_id": request.case_id,
+            "decision_id": request.decision_id,
+            "violating": request.violating,
+            "category": request.category,
+            "reason": request.reason,
+            "exemption": request.exemption,
+            "automated": request.automated,
+            "item": request.item,
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def execute(self, request: ActionRequest) -> ActionOutcome:
+        if not self.url:
+            return ActionOutcome("skipped", "no webhook_url configured")
+        body = self.payload(request)
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": request.idempotency_key,
+            "X-Warding-Signature": sign(self.secret, body),
+        }
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return ActionOutcome("failed", f"webhook unreachable: {exc}")
+        if 200 <= response.status_code < 300:
+            return ActionOutcome("done", f"webhook answered {response.status_code}")
+        return ActionOutcome("failed", f"webhook answered {response.status_code}")
+
+
+class AddToBankSink(ActionSink):
+    """Adds confirmed violating material to the bank ``confirmed`` so re-uploads are caught."""
+
+    name: ClassVar[str] = "add_to_bank"
+    description: ClassVar[str] = "Add the signals of confirmed violating items to the 'confirmed' bank."
+    bank_name: ClassVar[str] = "confirmed"
+
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
+
+    @classmethod
+    def create(cls, app: Any) -> ActionSink:
+        return cls(app)
+
+    def execute(self, request: ActionRequest) -> ActionOutcome:
+        if not request.violating:
+            return ActionOutcome("skipped", "not violating: nothing to add")
+        if self.app is None:
+            return ActionOutcome("failed", "sink has no app")
+        from warding.actions.to_bank import add_item_to_bank
+
+        added = add_item_to_bank(self.app, request.case_id, self.bank_name, request)
+        return ActionOutcome("done", f"{added} signal(s) added to bank {self.bank_name!r}")

@@ -1,0 +1,284 @@
+"""Bank services: plain functions over a session. The CLI and web layer call these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from warding.audit.log import record
+from warding.banks.formats import EntryRecord, Format, FormatError, read_records
+from warding.db.models import Bank, BankEntry, BankSignal
+from warding.errors import Conflict, InvalidInput, NotFound
+from warding.events import BankCreated, BankEntriesAdded, BankUpdated
+from warding.signals import compute
+from warding.signals.base import SignalError, SignalType
+
+BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
+
+# Behaviour categories for bank labels (see docs/formats.md). Free-form labels are allowed too.
+CATEGORIES = (
+    "glorification",
+    "recruitment",
+    "instruction",
+    "threat",
+    "perpetrator_content",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    name: str
+    description: str
+    enabled: bool
+    thresholds: dict[str, Any]
+    auto_action: bool
+    entries: int
+    signals: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enabled": self.enabled,
+            "thresholds": self.thresholds,
+            "auto_action": self.auto_action,
+            "entries": self.entries,
+            "signals": self.signals,
+        }
+
+
+@dataclass
+class AddSummary:
+    entries: int = 0
+    signals: int = 0
+    skipped: int = 0
+    entry_ids: list[int] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entries": self.entries,
+            "signals": self.signals,
+            "skipped": self.skipped,
+            "entry_ids": [str(i) for i in self.entry_ids],
+            "errors": self.errors,
+        }
+
+
+def create_bank(
+    session: Session,
+    name: str,
+    *,
+    actor: str,
+    description: str = "",
+    thresholds: Mapping[str, int] | None = None,
+    auto_action: bool = False,
+) -> Bank:
+    if not BANK_NAME.match(name):
+        raise InvalidInput(
+            f"bank name {name!r} is not allowed: use letters, digits, '_', '.', '-' (max 120)"
+        )
+    if session.execute(select(Bank.id).where(Bank.name == name)).first():
+        raise Conflict(f"bank {name!r} already exists")
+    bank = Bank(name=name, description=description, thresholds=dict(thresholds or {}),
+                auto_action=auto_action, enabled=True, version=1)
+    session.add(bank)
+    session.flush()
+    record(session, BankCreated(name, dict(bank.thresholds), auto_action), actor)
+    return bank
+
+
+def get_bank(session: Session, name: str) -> Bank:
+    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    if bank is None:
+        raise NotFound(f"no bank named {name!r}")
+    return bank
+
+
+def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None = None,
+                thresholds: Mapping[str, int] | None = None,
+                auto_action: bool | None = None) -> Bank:
+    bank = get_bank(session, name)
+    changes: dict[str, Any] = {}
+    if enabled is not None and enabled != bank.enabled:
+        bank.enabled = enabled
+        changes["enabled"] = enabled
+    if thresholds is not None:
+        bank.thresholds = {**(bank.thresholds or {}), **thresholds}
+        changes["thresholds"] = dict(thresholds)
+    if auto_action is not None and auto_action != bank.auto_action:
+        bank.auto_action = auto_action
+        changes["auto_action"] = auto_action
+    if changes:
+        bank.version += 1
+        record(session, BankUpdated(name, changes), actor)
+    return bank
+
+
+def list_banks(session: Session) -> list[BankSummary]:
+    entry_counts = dict(
+        session.execute(select(BankEntry.bank_id, func.count(BankEntry.id)).group_by(BankEntry.bank_id)).tuples()
+    )
+    signal_counts = dict(
+        session.execute(
+            select(BankEntry.bank_id, func.count(BankSignal.id))
+            .join(BankSignal, BankSignal.entry_id == BankEntry.id)
+            .group_by(BankEntry.bank_id)
+        ).tuples()
+    )
+    return [
+        BankSummary(b.name, b.description, b.enabled, dict(b.thresholds or {}), b.auto_action,
+                    entry_counts.get(b.id, 0), signal_counts.get(b.id, 0))
+        for b in session.execute(select(Bank).order_by(Bank.name)).scalars()
+    ]
+
+
+def _existing_values(session: Session, bank_id: int) -> set[tuple[str, str]]:
+    rows = session.execute(
+        select(BankSignal.signal_type, BankSignal.value)
+        .join(BankEntry, BankSignal.entry_id == BankEntry.id)
+        .where(BankEntry.bank_id == bank_id)
+    ).tuples()
+    return set(rows)
+
+
+def add_records(
+    session: Session,
+    bank: Bank,
+    records: Iterable[EntryRecord | FormatError],
+    types: Mapping[str, SignalType],
+    *,
+    actor: str,
+    how: str,
+) -> AddSummary:
+    """Add entries; signals already in the bank are skipped, so re-importing is harmless."""
+    summary = AddSummary()
+    existing = _existing_values(session, bank.id)
+    for rec in records:
+        if isinstance(rec, FormatError):
+            summary.errors.append({"input": rec.input, "reason": rec.reason})
+            continue
+        try:
+            signals = [(t, compute.validate(types, t, v)) for t, v in rec.signals]
+        except ValueError as exc:
+            summary.errors.append({"input": rec.ref, "reason": str(exc)})
+            continue
+        fresh = [s for s in dict.fromkeys(signals) if s not in existing]
+        if not fresh:
+            summary.skipped += 1
+            continue
+        entry = BankEntry(bank_id=bank.id, labels=dict(rec.labels), provenance=rec.provenance,
+                          tier=rec.tier, enabled=rec.enabled, note=rec.note)
+        entry.signals = [BankSignal(signal_type=t, value=v) for t, v in fresh]
+        session.add(entry)
+        existing.update(fresh)
+        summary.entries += 1
+        summary.signals += len(fresh)
+        session.flush()
+        summary.entry_ids.append(entry.id)
+    if summary.entries:
+        bank.version += 1
+        record(session, BankEntriesAdded(bank.name, summary.entries, how), actor)
+    return summary
+
+
+def records_for_files(
+    paths: Sequence[Path], types: Mapping[str, SignalType], labels: dict[str, Any], provenance: str,
+    max_bytes: int,
+) -> Iterator[EntryRecord | FormatError]:
+    """One entry per file, with its file signals and (for images) its image signals."""
+    from warding.ingest._common import sniff_mime
+
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            ref = str(file)
+            try:
+                size = file.stat().st_size
+                if size == 0:
+                    yield FormatError(ref, "empty file")
+                    continue
+                if size > max_bytes:
+                    yield FormatError(ref, f"file is {size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
+                    continue
+                data = file.read_bytes()
+                values = compute.for_bytes(types, data, sniff_mime(data, file.name), ref)
+            except OSError as exc:
+                yield FormatError(ref, f"cannot read file: {exc.strerror or exc}")
+                continue
+            except SignalError as exc:
+                yield FormatError(ref, str(exc))
+                continue
+            yield EntryRecord(
+                signals=[(v.signal_type, v.value) for v in values],
+                labels=dict(labels),
+                provenance=provenance or f"file:{file.name}",
+                ref=ref,
+            )
+
+
+def record_for_text(text: str, types: Mapping[str, SignalType], labels: dict[str, Any],
+                    provenance: str) -> EntryRecord | FormatError:
+    values = compute.for_text(types, text)
+    if not values:
+        return FormatError("--text", "the text is empty once normalised")
+    return EntryRecord(signals=[(v.signal_type, v.value) for v in values], labels=dict(labels),
+                       provenance=provenance, ref="--text")
+
+
+def record_for_url(url: str, types: Mapping[str, SignalType], labels: dict[str, Any],
+                   provenance: str) -> EntryRecord | FormatError:
+    values = compute.for_urls(types, [url])
+    if not values:
+        return FormatError(url, "not a valid URL")
+    return EntryRecord(signals=[(v.signal_type, v.value) for v in values], labels=dict(labels),
+                       provenance=provenance, ref=url)
+
+
+def import_file(session: Session, bank: Bank, path: Path, types: Mapping[str, SignalType], *,
+                actor: str, fmt: Format | None = None) -> AddSummary:
+    from warding.banks.formats import guess_format
+
+    chosen = fmt or guess_format(path.name)
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="" if chosen == "csv" else None,
+                       errors="strict") as fh:
+            return add_records(session, bank, read_records(fh, chosen, path.name), types,
+                               actor=actor, how=f"import:{path.name}")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def iter_export(session: Session, bank: Bank) -> Iterator[EntryRecord]:
+    entries = session.execute(
+        select(BankEntry).where(BankEntry.bank_id == bank.id).order_by(BankEntry.id)
+    ).scalars()
+    for e in entries:
+        yield EntryRecord(
+            signals=[(s.signal_type, s.value) for s in sorted(e.signals, key=lambda s: s.id)],
+            labels=dict(e.labels or {}),
+            provenance=e.provenance,
+            tier=e.tier,
+            enabled=e.enabled,
+            note=e.note,
+            entry_id=str(e.id),
+        )
+
+
+def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"label {pair!r} must look like key=value (e.g. category=recruitment)")
+        labels[key.strip()] = value.strip()
+    return labels

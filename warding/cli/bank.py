@@ -1,0 +1,182 @@
+"""``warding bank …``: create, add, import, export, list."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from warding.cli.common import emit_json, err_console, friendly_errors, get_app
+
+app = typer.Typer(help="Banks of known content.", no_args_is_help=True)
+
+LabelOpt = Annotated[Optional[list[str]], typer.Option("--label", help="Label key=value (repeatable), e.g. group=X, category=recruitment.")]  # noqa: UP007
+ProvOpt = Annotated[str, typer.Option("--provenance", help="Where this material comes from.")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Bank name.")],
+    description: Annotated[str, typer.Option("--description", help="What the bank holds.")] = "",
+    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="Per-signal threshold TYPE=N, e.g. pdq=31 (repeatable).")] = None,  # noqa: UP007
+    auto_action: Annotated[bool, typer.Option("--auto-action", help="Act on matches without human review (use with care).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a bank."""
+    from warding.banks.service import create_bank, parse_labels
+
+    w = get_app(ctx)
+    with friendly_errors():
+        thresholds = {k: int(v) for k, v in parse_labels(threshold or []).items()}
+        with w.transaction() as session:
+            bank = create_bank(session, name, actor="cli", description=description,
+                               thresholds=thresholds, auto_action=auto_action)
+            out = {"name": bank.name, "thresholds": bank.thresholds, "auto_action": bank.auto_action}
+    if as_json:
+        emit_json(out)
+    else:
+        typer.echo(f"bank {name!r} created")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Bank name.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders of known content.")] = None,  # noqa: UP007
+    text: Annotated[Optional[str], typer.Option("--text", help="Known text.")] = None,  # noqa: UP007
+    url: Annotated[Optional[str], typer.Option("--url", help="Known URL.")] = None,  # noqa: UP007
+    hash_: Annotated[Optional[list[str]], typer.Option("--hash", help="Raw hash TYPE:VALUE, e.g. pdq:9a3f… (repeatable).")] = None,  # noqa: UP007
+    label: LabelOpt = None,
+    provenance: ProvOpt = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Add known content (files, a text, a URL or raw hashes) to a bank."""
+    from warding.banks.formats import EntryRecord, FormatError
+    from warding.banks.service import (
+        add_records,
+        get_bank,
+        parse_labels,
+        record_for_text,
+        record_for_url,
+        records_for_files,
+    )
+
+    w = get_app(ctx)
+    with friendly_errors():
+        labels = parse_labels(label or [])
+        records: list[EntryRecord | FormatError] = []
+        if paths:
+            records += records_for_files(paths, w.signal_types, labels, provenance,
+                                         w.settings.max_file_bytes)
+        if text is not None:
+            records.append(record_for_text(text, w.signal_types, labels, provenance))
+        if url is not None:
+            records.append(record_for_url(url, w.signal_types, labels, provenance))
+        for raw in hash_ or []:
+            kind, sep, value = raw.partition(":")
+            if not sep:
+                records.append(FormatError(raw, "expected TYPE:VALUE"))
+                continue
+            records.append(EntryRecord(signals=[(kind.strip().lower(), value.strip())],
+                                       labels=labels, provenance=provenance, ref=raw))
+        if not records:
+            err_console().print("[red]error:[/red] nothing to add: give PATH, --text, --url or --hash")
+            raise typer.Exit(2)
+        with w.transaction() as session:
+            bank = get_bank(session, name)
+            summary = add_records(session, bank, records, w.signal_types, actor="cli", how="add")
+    if as_json:
+        emit_json(summary.as_json())
+    else:
+        typer.echo(f"added {summary.entries} entries ({summary.signals} signals); "
+                   f"{summary.skipped} already in the bank")
+        for e in summary.errors:
+            typer.echo(f"rejected {e['input']}: {e['reason']}")
+    if summary.errors and not summary.entries and not summary.skipped:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Bank name (created if missing).")],
+    file: Annotated[Path, typer.Argument(help="JSONL, CSV or 'TYPE VALUE' lines file.")],
+    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl, csv or lines (default: by extension).")] = None,  # noqa: UP007
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Import a hash list into a bank (see docs/formats.md)."""
+    from warding.banks.service import create_bank, get_bank, import_file
+    from warding.errors import InvalidInput, NotFound
+
+    w = get_app(ctx)
+    with friendly_errors():
+        if fmt not in (None, "jsonl", "csv", "lines"):
+            raise InvalidInput(f"unknown format {fmt!r}: use jsonl, csv or lines")
+        if not file.is_file():
+            raise InvalidInput(f"{file}: no such file")
+        with w.transaction() as session:
+            try:
+                bank = get_bank(session, name)
+            except NotFound:
+                bank = create_bank(session, name, actor="cli")
+            summary = import_file(session, bank, file, w.signal_types, actor="cli",
+                                  fmt=fmt)  # type: ignore[arg-type]
+    if as_json:
+        emit_json(summary.as_json())
+    else:
+        typer.echo(f"imported {summary.entries} entries ({summary.signals} signals); "
+                   f"{summary.skipped} already present; {len(summary.errors)} rejected")
+        for e in summary.errors[:50]:
+            typer.echo(f"rejected {e['input']}: {e['reason']}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Bank name.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or lines.")] = "jsonl",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,  # noqa: UP007
+) -> None:
+    """Export a bank's hashes and labels (never content)."""
+    from warding.banks.formats import write_records
+    from warding.banks.service import get_bank, iter_export
+    from warding.errors import InvalidInput
+
+    w = get_app(ctx)
+    with friendly_errors():
+        if fmt not in ("jsonl", "csv", "lines"):
+            raise InvalidInput(f"unknown format {fmt!r}: use jsonl, csv or lines")
+        with w.transaction() as session:
+            bank = get_bank(session, name)
+            chunks = write_records(iter_export(session, bank), fmt)  # type: ignore[arg-type]
+            if output is None:
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
+            else:
+                tmp = output.with_name(output.name + ".tmp")
+                with tmp.open("w", encoding="utf-8", newline="") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                tmp.replace(output)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List banks with their entry counts."""
+    from warding.banks.service import list_banks
+
+    w = get_app(ctx)
+    with friendly_errors(), w.transaction() as session:
+        banks = list_banks(session)
+    if as_json:
+        emit_json({"banks": [b.as_json() for b in banks]})
+    else:
+        for b in banks:
+            state = "enabled" if b.enabled else "disabled"
+            typer.echo(f"{b.name}\t{b.entries} entries\t{b.signals} signals\t{state}")

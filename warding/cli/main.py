@@ -1,0 +1,199 @@
+"""Root of the ``warding`` CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from warding.app import Warding
+from warding.cli import audit as audit_cli
+from warding.cli import bank as bank_cli
+from warding.cli import case as case_cli
+from warding.cli import model as model_cli
+from warding.cli import user as user_cli
+from warding.cli.common import emit_json, err_console, friendly_errors, get_app
+from warding.config import load_settings
+
+app = typer.Typer(
+    name="warding",
+    help="Detect, review, act on and measure terrorist and violent extremist content.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(bank_cli.app, name="bank")
+app.add_typer(model_cli.app, name="model")
+app.add_typer(user_cli.app, name="user")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(case_cli.app, name="case")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (or WARDING_DATABASE_URL).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data folder (or WARDING_DATA_DIR).")] = None,
+) -> None:
+    ctx.obj = Warding(load_settings(database_url=db, data_dir=data_dir))
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database (or upgrade it to the latest schema) and the data folders."""
+    w = get_app(ctx)
+    with friendly_errors():
+        from warding.setup import initialise
+
+        initialise(w, actor="cli")
+    err_console().print(f"database ready: {w.settings.database_url}")
+
+
+@app.command("hash")
+def hash_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="File to hash.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print every signal of a file (md5, sha256, and pdq for images)."""
+    from warding.hashing import hash_file
+
+    w = get_app(ctx)
+    with friendly_errors():
+        signals = hash_file(w, path)
+    if as_json:
+        emit_json({"signals": [{"type": s.signal_type, "value": s.value} for s in signals]})
+    else:
+        for s in signals:
+            typer.echo(f"{s.signal_type}\t{s.value}")
+
+
+@app.command()
+def match(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="File to match against the banks.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Text to match instead of a file.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="URL to match instead of a file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Match a file, a text or a URL against every enabled bank."""
+    from warding.hashing import hash_file, hash_text, hash_url
+    from warding.matching.service import get_engine
+
+    w = get_app(ctx)
+    given = [x for x in (path, text, url) if x is not None]
+    if len(given) != 1:
+        err_console().print("[red]error:[/red] give exactly one of PATH, --text or --url")
+        raise typer.Exit(2)
+    with friendly_errors():
+        if path is not None:
+            signals = hash_file(w, path)
+        elif text is not None:
+            signals = hash_text(w, text)
+        else:
+            signals = hash_url(w, url or "")
+        with w.transaction() as session:
+            results = get_engine(w, session).lookup_all(signals)
+    if as_json:
+        emit_json({"matches": [r.as_json() for r in results]})
+    else:
+        if not results:
+            typer.echo("no match")
+        for r in results:
+            typer.echo(f"{r.bank}\tentry {r.entry_id}\t{r.signal_type}\tdistance {r.distance}\t{r.labels}")
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
+    source: Annotated[str, typer.Option("--source", help="Source / platform name of these items.")] = "local",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Ingest, hash, match, classify and route items; rejected inputs are listed with reasons."""
+    from warding.pipeline.scan import scan_paths
+
+    w = get_app(ctx)
+    with friendly_errors():
+        with Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console(), transient=True,
+                      disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("scan", total=None)
+            summary = scan_paths(w, paths, source, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json(summary.as_json())
+        return
+    typer.echo(f"items accepted: {summary.items}; already known: {summary.duplicates}; "
+               f"rejected: {len(summary.errors)}; matches: {summary.matches}; "
+               f"cases opened: {summary.cases_opened}")
+    for e in summary.errors:
+        typer.echo(f"rejected {e['input']}: {e['reason']}")
+    for note in summary.notes:
+        typer.echo(f"note: {note}")
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Option("--text", help="Text to classify.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score a text with the trained classifier."""
+    w = get_app(ctx)
+    with friendly_errors():
+        result = w.classifier().classify([text])[0]
+    out = {"label": result.label, "score": round(result.score, 6), "violating": result.violating,
+           "model": result.model, "explanation": result.explanation}
+    if as_json:
+        emit_json(out)
+    else:
+        typer.echo(f"{result.label}\tscore {result.score:.3f}\tviolating {result.violating}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the review console and the JSON API."""
+    import uvicorn
+
+    from warding.web.factory import create_app
+
+    w = get_app(ctx)
+    with friendly_errors():
+        from warding.setup import initialise
+
+        initialise(w, actor="cli")
+    uvicorn.run(create_app(w), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up the demo, then exit.")] = False,
+    shared_data: Annotated[Path | None, typer.Option("--shared-data", help="Public data sets folder.")] = None,
+) -> None:
+    """Set up a demo (bank, posts, images, an article), scan it, and serve the console."""
+    from warding.demo.run import run_demo
+
+    w = get_app(ctx)
+    with friendly_errors():
+        run_demo(w, shared_data=shared_data, echo=typer.echo)
+    if not no_serve:
+        import uvicorn
+
+        from warding.web.factory import create_app
+
+        typer.echo(f"console: http://{host}:{port}/")
+        uvicorn.run(create_app(w), host=host, port=port, log_level="warning")
+
+
+def run() -> None:
+    app()

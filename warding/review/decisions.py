@@ -1,0 +1,135 @@
+"""Decisions on cases. A decision is never edited: an appeal adds a new decision
+that supersedes the last one, so the history stays whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warding.audit.log import record
+from warding.db.models import Case, Decision
+from warding.errors import Conflict, InvalidInput, NotFound
+from warding.events import DecisionRecorded
+
+# Art. 2(7) of Regulation (EU) 2021/784, plus perpetrator material.
+POLICY_CATEGORIES = (
+    "incitement_glorification",
+    "solicitation_recruitment",
+    "instruction",
+    "threat",
+    "perpetrator_content",
+)
+# Art. 1(3): material disseminated for these purposes is not terrorist content.
+EXEMPTIONS = ("journalism", "research", "education", "art", "counter_speech")
+# Bank label categories (behaviour) mapped to the policy categories above.
+BANK_TO_POLICY = {
+    "glorification": "incitement_glorification",
+    "incitement": "incitement_glorification",
+    "recruitment": "solicitation_recruitment",
+    "solicitation": "solicitation_recruitment",
+    "instruction": "instruction",
+    "threat": "threat",
+    "perpetrator_content": "perpetrator_content",
+}
+Kind = Literal["decision", "appeal", "escalation"]
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    violating: bool
+    reason: str
+    category: str | None = None
+    exemption: str | None = None
+    kind: Kind = "decision"
+
+
+def policy_category(label: object) -> str:
+    """The policy category for a bank label; unknown or missing labels count as perpetrator content
+    only when nothing better is known, so reviewers can see the choice in the reason."""
+    if isinstance(label, str):
+        if label in POLICY_CATEGORIES:
+            return label
+        if label in BANK_TO_POLICY:
+            return BANK_TO_POLICY[label]
+    return "perpetrator_content"
+
+
+def validate(d: DecisionInput) -> None:
+    if not d.reason or not d.reason.strip():
+        raise InvalidInput("a decision needs a reason")
+    if d.kind not in ("decision", "appeal", "escalation"):
+        raise InvalidInput(f"unknown decision kind {d.kind!r}")
+    if d.exemption is not None and d.exemption not in EXEMPTIONS:
+        raise InvalidInput(f"unknown exemption {d.exemption!r}; use one of {', '.join(EXEMPTIONS)}")
+    if d.violating:
+        if d.exemption is not None:
+            raise InvalidInput(
+                "material under the journalism / research / education / art / counter-speech "
+                "exemption is not violating: decide 'not violating' with the exemption"
+            )
+        if d.category not in POLICY_CATEGORIES:
+            raise InvalidInput(
+                f"a violating decision needs a policy category: {', '.join(POLICY_CATEGORIES)}"
+            )
+    elif d.category is not None and d.category not in POLICY_CATEGORIES:
+        raise InvalidInput(f"unknown policy category {d.category!r}")
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def current_decision(session: Session, case_id: int) -> Decision | None:
+    return session.execute(
+        select(Decision)
+        .where(Decision.case_id == case_id, Decision.kind != "escalation")
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def decide(
+    session: Session,
+    case_id: int,
+    d: DecisionInput,
+    *,
+    actor: str,
+    reviewer_id: int | None,
+    automated: bool = False,
+) -> Decision:
+    """Record a decision (or an appeal that reverses the last one, or an escalation)."""
+    validate(d)
+    case = get_case(session, case_id)
+    last = current_decision(session, case_id)
+    if d.kind == "decision" and last is not None:
+        raise Conflict(f"case {case_id} is already decided; record an appeal to change the outcome")
+    if d.kind == "appeal" and last is None:
+        raise Conflict(f"case {case_id} has no decision to appeal")
+    decision = Decision(
+        case_id=case.id,
+        reviewer_id=reviewer_id,
+        kind=d.kind,
+        violating=d.violating,
+        category=d.category,
+        reason=d.reason.strip(),
+        exemption=d.exemption,
+        automated=automated,
+        supersedes_id=last.id if (d.kind == "appeal" and last is not None) else None,
+    )
+    session.add(decision)
+    case.status = "escalated" if d.kind == "escalation" else "decided"
+    case.assigned_to = None
+    session.flush()
+    record(
+        session,
+        DecisionRecorded(case.id, decision.id, d.kind, d.violating, d.category, decision.reason,
+                         d.exemption, automated),
+        actor,
+    )
+    return decision
