@@ -26,7 +26,7 @@ def add_item_to_bank(app: Any, case_id: int, bank_name: str, request: ActionRequ
         signals = session.execute(
             select(Signal.signal_type, Signal.value).where(
                 Signal.item_id == case.item_id, Signal.signal_type.in_(BANKABLE))
-        ).tuples().all()
+        ).all()
         if not signals:
             return 0
         rec = EntryRecord(

@@ -123,16 +123,16 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
 
 
 def list_banks(session: Session) -> list[BankSummary]:
-    entry_counts = dict(
-        session.execute(select(BankEntry.bank_id, func.count(BankEntry.id)).group_by(BankEntry.bank_id)).tuples()
-    )
-    signal_counts = dict(
-        session.execute(
+    entry_counts: dict[int, int] = {
+        bank_id: n for bank_id, n in session.execute(
+            select(BankEntry.bank_id, func.count(BankEntry.id)).group_by(BankEntry.bank_id))
+    }
+    signal_counts: dict[int, int] = {
+        bank_id: n for bank_id, n in session.execute(
             select(BankEntry.bank_id, func.count(BankSignal.id))
             .join(BankSignal, BankSignal.entry_id == BankEntry.id)
-            .group_by(BankEntry.bank_id)
-        ).tuples()
-    )
+            .group_by(BankEntry.bank_id))
+    }
     return [
         BankSummary(b.name, b.description, b.enabled, dict(b.thresholds or {}), b.auto_action,
                     entry_counts.get(b.id, 0), signal_counts.get(b.id, 0))
@@ -145,8 +145,8 @@ def _existing_values(session: Session, bank_id: int) -> set[tuple[str, str]]:
         select(BankSignal.signal_type, BankSignal.value)
         .join(BankEntry, BankSignal.entry_id == BankEntry.id)
         .where(BankEntry.bank_id == bank_id)
-    ).tuples()
-    return set(rows)
+    )
+    return {(t, v) for t, v in rows}
 
 
 def add_records(

@@ -74,7 +74,7 @@ def list_cases(session: Session, f: QueueFilter) -> list[dict[str, Any]]:
     query = query.order_by(Case.deadline.is_(None), Case.deadline, Case.severity.desc(), Case.id)
     out = []
     skipped = 0
-    for case, item in session.execute(query).tuples():
+    for case, item in session.execute(query):
         if f.bank and f.bank not in _reason_banks(case):
             continue
         if f.reason and f.reason not in {r.get("kind") for r in case.reasons}:
@@ -134,14 +134,14 @@ def similar_decided(session: Session, item_id: int, limit: int = 5) -> list[dict
     """Other decided cases whose items share an exact signal with this one."""
     mine = select(Signal.signal_type, Signal.value).where(Signal.item_id == item_id,
                                                           Signal.signal_type != "url")
-    pairs = set(session.execute(mine).tuples())
+    pairs = {(t, v) for t, v in session.execute(mine)}
     if not pairs:
         return []
     values = [v for _, v in pairs]
     rows = session.execute(
         select(Signal.item_id, Signal.signal_type, Signal.value)
         .where(Signal.value.in_(values), Signal.item_id != item_id)
-    ).tuples()
+    )
     others = {i for i, t, v in rows if (t, v) in pairs}
     out = []
     for case in session.execute(

@@ -26,7 +26,7 @@ def get_app(ctx: typer.Context) -> Warding:
 
 
 def err_console() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:

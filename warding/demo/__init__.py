@@ -1,1 +1,1 @@
-"""demo"""
+"""The demo: neutral placeholder content standing in for known material."""

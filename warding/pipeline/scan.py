@@ -173,8 +173,8 @@ class Scanner:
             rows = session.execute(
                 select(ContentItem.source, ContentItem.external_id).where(
                     ContentItem.source == self.source, ContentItem.external_id.in_(chunk))
-            ).tuples()
-            found.update(rows)
+            )
+            found.update((s, e) for s, e in rows)
         return found
 
     def _classify(self, items: list[RawItem]) -> dict[int, ClassifierResult]:
