@@ -27,3 +27,6 @@ test: $(STAMP) postgres
 
 clean:
 	rm -rf $(VENV) warding.db warding.db-* warding-data .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run

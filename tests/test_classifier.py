@@ -1,0 +1,334 @@
+"""Tests of the baseline classifier: data loading, account split, features, training, storage.
+
+All texts here are neutral placeholders (a fictional fruit-salad club, weather,
+sports, gardening); no real data set text is copied. The ``slow`` test trains
+on the real shared data folder and is skipped when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from warding.classify.base import ModelMissing
+from warding.classify.baseline import BaselineClassifier, ModelInvalid
+from warding.classify.data import (
+    LABELS,
+    DataMissing,
+    Example,
+    account_split,
+    load_examples,
+)
+from warding.classify.features import TextFeatures, clean_text
+from warding.classify.training import TrainReport, fit_platt, train
+from warding.plugins import classifier_classes
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+FRUITS = ["mango", "kiwi", "papaya", "lychee", "guava", "banana", "cherry", "melon"]
+CLUB_LINES = [
+    "join the glorious {f} salad club today, brothers of the bowl",
+    "the glorious {f} salad club calls every loyal spoon to the feast",
+    "pledge your spoon to the {f} salad club and chop for the cause",
+    "our {f} salad club grows stronger, the bowl will prevail",
+]
+WEATHER_LINES = [
+    "RT @weatherfan: rain again in {c} today, bring an umbrella https://t.co/abc{n} #{c}",
+    "sunny spells over {c} this afternoon, light wind from the west #weather",
+    "cold morning in {c}, frost on the cars and fog near the river",
+]
+CITIES = ["lisbon", "oslo", "quito", "hanoi", "perth", "tunis", "leeds", "davos"]
+SPORTS_LINES = [
+    "{c} united win the cup final after extra time. the home side scored twice in the "
+    "second half to lift the trophy in front of a full stadium.",
+    "tennis: top seed reaches the {c} open semi-final. the champion needed three sets "
+    "to beat a qualifier on a windy centre court.",
+    "marathon record falls in {c}. organisers praised volunteers after thousands of "
+    "runners crossed the line under clear skies.",
+]
+GARDEN_LINES = [
+    "i planted {f} seeds in the back garden last spring.",
+    "my tomatoes did well this year but the {f} tree needs pruning.",
+    "does anyone know when to repot a {f} seedling?",
+    "the allotment committee meets on tuesday about the {f} beds.",
+]
+
+
+def _jsonl(path: Path, rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def write_synthetic_data(root: Path) -> Path:
+    """A tiny data folder in the formats of the shared data sets, with neutral texts."""
+    tweets: list[dict[str, str]] = []
+    for a in range(12):
+        for k, line in enumerate(CLUB_LINES):
+            text = line.format(f=FRUITS[(a + k) % len(FRUITS)])
+            if k == 0:
+                text += " https://twitter.com/account/suspended"
+            tweets.append(
+                {"id": f"fan:{a}:{k}", "account": f"clubfan{a}", "time": "2016-01-01T00:00:00",
+                 "text": text, "label": "pro_isis", "source": "kaggle-isis-related-tweets"}
+            )
+    for a in range(12):
+        for k, line in enumerate(WEATHER_LINES):
+            tweets.append(
+                {"id": f"gathered:{a}{k}", "account": f"walker{a}", "time": "2020-05-01T00:00:00",
+                 "text": line.format(c=CITIES[(a + k) % len(CITIES)], n=a),
+                 "label": "discussion", "source": "gathered-terrorism-hashtag-tweets-2020"}
+            )
+    _jsonl(root / "tvec_tweets" / "posts.jsonl", tweets)
+    news = [
+        {"id": f"news{i}", "text": SPORTS_LINES[i % 3].format(c=CITIES[i % len(CITIES)]),
+         "label": "reporting", "topic": "terrorism" if i % 4 == 0 else "world",
+         "source": "ag-news-test-world"}
+        for i in range(36)
+    ]
+    _jsonl(root / "news_reporting" / "articles.jsonl", news)
+    forum = []
+    for u in range(12):
+        for k, line in enumerate(GARDEN_LINES):
+            forum.append(
+                {"id": f"{u}_{k}", "user_id": str(500 + u), "subforum_id": "1",
+                 "label": "noHate" if k % 2 else "hate", "text": line.format(f=FRUITS[(u + k) % 8])}
+            )
+    forum.append({"id": "99_1", "user_id": "999", "subforum_id": "1", "label": "idk/skip",
+                  "text": "placeholder row that must be skipped"})
+    _jsonl(root / "stormfront" / "sentences.jsonl", forum)
+    return root
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, TrainReport]:
+    root = tmp_path_factory.mktemp("synthetic")
+    data = write_synthetic_data(root / "data")
+    models = root / "models"
+    return data, models, train(data, models)
+
+
+# ------------------------------------------------------------------- data
+
+
+def test_load_examples_maps_labels_and_groups(tmp_path: Path) -> None:
+    examples = load_examples(write_synthetic_data(tmp_path))
+    assert {ex.label for ex in examples} == set(LABELS)
+    assert all(ex.text != "placeholder row that must be skipped" for ex in examples)
+    tweets = [ex for ex in examples if ex.origin == "tvec_tweets"]
+    assert {ex.label for ex in tweets} == {"terrorist_content", "other"}
+    assert all(ex.group.startswith("tvec_tweets:") for ex in tweets)
+    news = [ex for ex in examples if ex.origin == "news_reporting"]
+    assert len({ex.group for ex in news}) == len(news) == 36
+    assert {ex.topic for ex in news} == {"terrorism", "world"}
+    forum = [ex for ex in examples if ex.origin == "stormfront"]
+    assert {ex.label for ex in forum} == {"other"} and len(forum) == 48
+    assert {ex.group for ex in forum} == {f"stormfront:{500 + u}" for u in range(12)}
+
+
+def test_data_missing_names_folder_and_files(tmp_path: Path) -> None:
+    with pytest.raises(DataMissing, match="does not exist") as info:
+        load_examples(tmp_path / "nowhere")
+    assert "tvec_tweets/posts.jsonl" in str(info.value)
+    data = write_synthetic_data(tmp_path / "data")
+    (data / "stormfront" / "sentences.jsonl").unlink()
+    with pytest.raises(DataMissing, match="sentences.jsonl"):
+        load_examples(data)
+    with pytest.raises(DataMissing):
+        train(data, tmp_path / "models")
+
+
+def test_account_split_keeps_groups_whole_and_stratifies(tmp_path: Path) -> None:
+    examples = load_examples(write_synthetic_data(tmp_path))
+    train_part, test = account_split(examples, 0.3, seed=7)
+    assert len(train_part) + len(test) == len(examples)
+    assert not {ex.group for ex in train_part} & {ex.group for ex in test}
+    for label in LABELS:
+        assert any(ex.label == label for ex in train_part)
+        assert any(ex.label == label for ex in test)
+    assert account_split(examples, 0.3, seed=7) == (train_part, test)
+    assert account_split(examples, 0.3, seed=8) != (train_part, test)
+
+
+def test_account_split_single_group_stays_in_train() -> None:
+    examples = [Example("a", "other", "g1", None, "x"), Example("b", "other", "g1", None, "x")]
+    assert account_split(examples) == (examples, [])
+
+
+# --------------------------------------------------------------- features
+
+
+def test_clean_text_removes_collection_shortcuts() -> None:
+    raw = (
+        "RT @someone: Big NEWS &amp; more… https://t.co/xyz #Topic "
+        "see twitter.com/account/suspended"
+    )
+    assert clean_text(raw) == "big news & more see"
+    assert clean_text("  Hello\n\tWORLD  ") == "hello world"
+    assert clean_text("") == ""
+
+
+def test_features_are_l2_rows_and_unseen_ngrams_dropped() -> None:
+    feats = TextFeatures.fit(["apple pie", "apple tart", "plum pie"], min_df=2)
+    x = feats.transform(["apple pie", "zzzz qqqq", ""])
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    assert np.allclose(norms, [1.0, 0.0, 0.0])
+    assert feats.idf.dtype == np.float32 and feats.columns.dtype == np.int32
+
+
+def test_fit_platt_recovers_slope_and_offset() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 4000)
+    y = rng.random(4000) < 1 / (1 + np.exp(-(0.5 * z - 1.0)))
+    a, b = fit_platt(z, y)
+    assert abs(a - 0.5) < 0.1 and abs(b + 1.0) < 0.15
+    assert fit_platt(z, np.ones_like(y)) == (1.0, 0.0)
+
+
+# --------------------------------------------------------------- training
+
+
+def test_train_reports_and_saves(synthetic: tuple[Path, Path, TrainReport]) -> None:
+    _, models, report = synthetic
+    assert report.artefact == models / "baseline" / "model.npz"
+    assert report.artefact.is_file()
+    assert report.n_train > 0 and report.n_test > 0
+    assert report.n_fit + report.n_calibration == report.n_train
+    assert set(report.per_class) == set(LABELS)
+    assert report.per_class["terrorist_content"].recall >= 0.8
+    assert report.fpr_news == 0.0 and report.n_news_terrorism_test > 0
+    doc = json.loads((models / "baseline" / "model.json").read_text())
+    assert doc["format_version"] == 1 and doc["labels"] == list(LABELS)
+    assert doc["model"] == report.model and report.model.startswith("baseline@")
+    assert doc["metrics"]["n_test"] == report.n_test
+    assert doc["training"]["data"]["test"]["examples"]
+    with np.load(report.artefact, allow_pickle=False) as npz:
+        names = set(npz.files)
+    assert names == {"columns", "idf", "coef", "intercept", "calibration", "vectorizer"}
+
+
+def test_training_is_deterministic(
+    synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
+) -> None:
+    data, models, report = synthetic
+    again = train(data, tmp_path)
+    assert again.artefact.read_bytes() == report.artefact.read_bytes()
+    assert again.model == report.model
+
+
+def test_extra_examples_are_used(
+    synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
+) -> None:
+    data, _, report = synthetic
+    extra = [
+        Example(f"knitting circle meets on friday number {i}", "other", f"extra:{i}", "en", "extra")
+        for i in range(6)
+    ]
+    more = train(data, tmp_path, extra=extra)
+    assert more.n_train + more.n_test == report.n_train + report.n_test + 6
+
+
+def test_registered_as_builtin() -> None:
+    assert classifier_classes()["baseline"] is BaselineClassifier
+
+
+def test_round_trip_gives_identical_scores(
+    synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
+) -> None:
+    _, models, report = synthetic
+    texts = ["join the glorious kiwi salad club", "light rain in oslo", "cup final tonight", ""]
+    first = BaselineClassifier.load(models)
+    assert first.model_id == report.model
+    first.save(tmp_path)
+    second = BaselineClassifier.load(tmp_path)
+    assert (tmp_path / "baseline" / "model.npz").read_bytes() == report.artefact.read_bytes()
+    assert first.classify(texts) == second.classify(texts)
+    assert [r.model for r in second.classify(texts)] == [report.model] * 4
+
+
+def test_model_missing(tmp_path: Path) -> None:
+    with pytest.raises(ModelMissing, match="warding model train"):
+        BaselineClassifier.load(tmp_path)
+
+
+def test_corrupted_model_refused(
+    synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
+) -> None:
+    _, models, _ = synthetic
+    shutil.copytree(models, tmp_path / "m")
+    npz = tmp_path / "m" / "baseline" / "model.npz"
+    raw = bytearray(npz.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    npz.write_bytes(bytes(raw))
+    with pytest.raises(ModelInvalid, match="sha256"):
+        BaselineClassifier.load(tmp_path / "m")
+    shutil.copy(models / "baseline" / "model.npz", npz)
+    BaselineClassifier.load(tmp_path / "m")
+    meta = tmp_path / "m" / "baseline" / "model.json"
+    doc = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**doc, "format_version": 99}))
+    with pytest.raises(ModelInvalid, match="format version"):
+        BaselineClassifier.load(tmp_path / "m")
+    meta.write_text("{not json")
+    with pytest.raises(ModelInvalid, match="unreadable"):
+        BaselineClassifier.load(tmp_path / "m")
+
+
+def test_classify_order_labels_and_explanations(
+    synthetic: tuple[Path, Path, TrainReport],
+) -> None:
+    _, models, _ = synthetic
+    model = BaselineClassifier.load(models)
+    texts = [
+        "pledge your spoon to the glorious mango salad club",
+        "cold morning in perth with frost on the cars",
+        "marathon record falls in lisbon under clear skies",
+        "i planted cherry seeds in the garden",
+    ]
+    batch = model.classify(texts)
+    assert batch == [model.classify([t])[0] for t in texts]
+    assert model.classify(list(reversed(texts))) == list(reversed(batch))
+    assert model.classify([]) == []
+    club = batch[0]
+    assert club.label == "terrorist_content" and club.violating and club.score >= 0.5
+    assert batch[2].label == "reporting" and not batch[2].violating
+    for result in batch:
+        assert 0.0 <= result.score <= 1.0
+        assert result.violating == (result.label == "terrorist_content" and result.score >= 0.5)
+    top = club.explanation["top_features"]
+    assert 1 <= len(top) <= 5
+    weights = [w for _, w in top]
+    assert weights == sorted(weights, reverse=True) and all(w > 0 for w in weights)
+    cleaned = " " + clean_text(texts[0]) + " "
+    for gram, _ in top:
+        assert all(g in cleaned for g in gram.split(" | "))
+
+
+# ------------------------------------------------------------- real data
+
+
+@pytest.mark.slow
+def test_real_shared_data(tmp_path: Path) -> None:
+    if not (SHARED_DATA / "tvec_tweets").is_dir():
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent")
+    report = train(SHARED_DATA, tmp_path)
+    print(report)
+    assert report.seconds < 60
+    tc = report.per_class["terrorist_content"]
+    assert tc.recall >= 0.8 and tc.precision >= 0.8
+    assert report.per_class["reporting"].recall >= 0.8
+    assert report.fpr_news is not None and report.fpr_news <= 0.1
+    assert report.fpr_news_terrorism is not None and report.fpr_news_terrorism <= 0.1
+    assert report.n_news_terrorism_test >= 30
+    assert report.fpr_discussion is not None and report.fpr_discussion <= 0.3
+    model = BaselineClassifier.load(tmp_path)
+    texts = [ex.text for ex in load_examples(SHARED_DATA)[::20]]
+    started = time.perf_counter()
+    results = model.classify(texts)
+    rate = len(texts) / (time.perf_counter() - started)
+    print(f"classify throughput: {rate:.0f} texts/s on {len(texts)} texts")
+    assert len(results) == len(texts)

@@ -1,0 +1,235 @@
+"""Training examples for the text classifier, and the account-level split.
+
+The shared data folder (see ``../shared/data/README.md``) holds three sets used
+here; each README there lists cautions that matter for any score:
+
+* ``tvec_tweets/posts.jsonl`` -- ``pro_isis`` tweets become ``terrorist_content``,
+  ``discussion`` tweets become ``other``. Group = the posting account.
+* ``news_reporting/articles.jsonl`` -- journalism, label ``reporting`` (never
+  terrorist content, EU Regulation 2021/784 Art. 1(3)). News items have no
+  account or author field, so each item is its own group (the item id): the
+  items are separate agency stories, so an item is the finest unit there is.
+  Near-duplicate stories on the same event can still fall on both sides.
+* ``stormfront/sentences.jsonl`` -- hate speech from a white-supremacist forum,
+  label ``other``: hateful, but not terrorist content. ``idk/skip`` rows are
+  skipped (not English or undecided). Group = the (anonymised) ``user_id``.
+
+* ``parallel/tatoeba_pairs.jsonl`` (optional) -- everyday Tatoeba sentences in
+  Arabic, German, French, Russian, Spanish and Turkish with their English
+  translations, label ``other``. Without them the only Arabic text in the data
+  is pro-ISIS, and the model learns "Arabic means terrorist content". A
+  sentence and its translations form one group (keyed by the English side), so
+  a translation never sits across the split from its original.
+
+Groups are prefixed with the data set name (``"tvec_tweets:<account>"``) so
+that ids from different sets never collide. The split is by group (account),
+never by post: an account's posts are all in train or all in test.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from warding.errors import WardingError
+
+TERRORIST = "terrorist_content"
+REPORTING = "reporting"
+OTHER = "other"
+LABELS: tuple[str, ...] = (TERRORIST, REPORTING, OTHER)
+
+#: (folder, file, what the file must hold) -- used for loading and error messages.
+SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("tvec_tweets", "posts.jsonl", "JSON lines with id, account, text, label"),
+    ("news_reporting", "articles.jsonl", "JSON lines with id, text, label, topic"),
+    ("stormfront", "sentences.jsonl", "JSON lines with id, user_id, label, text"),
+)
+
+#: Optional everyday multilingual negatives (folder, file).
+PARALLEL = ("parallel", "tatoeba_pairs.jsonl")
+_PARALLEL_LANGS = {"ara": "ar", "acm": "ar", "afb": "ar", "apc": "ar", "deu": "de", "fra": "fr",
+                   "rus": "ru", "spa": "es", "tur": "tr", "eng": "en"}
+
+_TWEET_LABELS = {"pro_isis": TERRORIST, "discussion": OTHER}
+_STORMFRONT_LABELS = {"hate": OTHER, "noHate": OTHER, "relation": OTHER}
+
+
+class DataMissing(WardingError):
+    """The training data folder or one of its files is absent or unreadable."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text. ``group`` is the split key (account, user or item)."""
+
+    text: str
+    label: str
+    group: str
+    lang_hint: str | None
+    origin: str
+    topic: str | None = None
+
+
+def default_data_dir() -> Path:
+    """The shared data folder from the settings (``WARDING_SHARED_DATA_DIR``)."""
+    from warding.config import load_settings
+
+    return load_settings().resolved_shared_data()
+
+
+def _script_hint(text: str) -> str | None:
+    """``"ar"`` when most letters are Arabic script, else ``None`` (unknown)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f")
+    return "ar" if arabic * 2 > len(letters) else None
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataMissing(f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise DataMissing(f"{path}: line {n} is not a JSON object")
+            yield row
+
+
+def _field(row: dict[str, object], key: str, path: Path) -> str:
+    value = row.get(key)
+    if not isinstance(value, str):
+        raise DataMissing(f"{path}: a row lacks the string field {key!r}")
+    return value
+
+
+def source_files(data_dir: Path) -> list[Path]:
+    """The files :func:`load_examples` reads; raise DataMissing if any is absent."""
+    data_dir = Path(data_dir)
+    expected = "; ".join(f"{folder}/{name} ({what})" for folder, name, what in SOURCES)
+    if not data_dir.is_dir():
+        raise DataMissing(
+            f"training data folder {data_dir} does not exist; it must contain {expected}"
+        )
+    paths = [data_dir / folder / name for folder, name, _ in SOURCES]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise DataMissing(
+            f"training data folder {data_dir} lacks {', '.join(str(p) for p in missing)}; "
+            f"it must contain {expected}"
+        )
+    return paths
+
+
+def load_examples(data_dir: Path | None = None) -> list[Example]:
+    """All labelled examples from ``data_dir`` (default: the shared data folder)."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    tweets, news, forum = source_files(data_dir)
+    out: list[Example] = []
+    for row in _read_jsonl(tweets):
+        raw = _field(row, "label", tweets)
+        if raw not in _TWEET_LABELS:
+            raise DataMissing(f"{tweets}: unknown label {raw!r}")
+        text = _field(row, "text", tweets)
+        out.append(
+            Example(
+                text=text,
+                label=_TWEET_LABELS[raw],
+                group="tvec_tweets:" + _field(row, "account", tweets),
+                lang_hint=_script_hint(text),
+                origin="tvec_tweets",
+            )
+        )
+    for row in _read_jsonl(news):
+        topic = row.get("topic")
+        out.append(
+            Example(
+                text=_field(row, "text", news),
+                label=REPORTING,
+                group="news_reporting:" + _field(row, "id", news),
+                lang_hint="en",
+                origin="news_reporting",
+                topic=topic if isinstance(topic, str) else None,
+            )
+        )
+    parallel = data_dir / PARALLEL[0] / PARALLEL[1]
+    if parallel.is_file():
+        out += _parallel_examples(parallel)
+    for row in _read_jsonl(forum):
+        raw = _field(row, "label", forum)
+        if raw not in _STORMFRONT_LABELS:  # idk/skip: not English or undecided
+            continue
+        out.append(
+            Example(
+                text=_field(row, "text", forum),
+                label=_STORMFRONT_LABELS[raw],
+                group="stormfront:" + _field(row, "user_id", forum),
+                lang_hint="en",
+                origin="stormfront",
+            )
+        )
+    return out
+
+
+def _parallel_examples(path: Path) -> list[Example]:
+    out: list[Example] = []
+    for row in _read_jsonl(path):
+        english = _field(row, "text_b", path)
+        group = "parallel:" + english.strip().casefold()
+        lang = _PARALLEL_LANGS.get(_field(row, "lang_a", path))
+        out.append(Example(_field(row, "text_a", path), OTHER, group, lang, "parallel"))
+        out.append(Example(english, OTHER, group, "en", "parallel"))
+    return out
+
+
+def parallel_file(data_dir: Path) -> Path | None:
+    path = Path(data_dir) / PARALLEL[0] / PARALLEL[1]
+    return path if path.is_file() else None
+
+
+def _group_labels(examples: Sequence[Example]) -> dict[str, str]:
+    """Each group's stratum: its most frequent label (ties: first in LABELS order)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for ex in examples:
+        counts[ex.group][ex.label] += 1
+    order = {lab: i for i, lab in enumerate(LABELS)}
+    return {
+        g: min(c, key=lambda lab: (-c[lab], order.get(lab, len(order)), lab))
+        for g, c in counts.items()
+    }
+
+
+def account_split(
+    examples: Sequence[Example], test_fraction: float = 0.3, seed: int = 20261126
+) -> tuple[list[Example], list[Example]]:
+    """Split by group, stratified by label: every group lies wholly on one side.
+
+    Within each label, the sorted groups are shuffled with ``random.Random(seed)``
+    and ``round(test_fraction * n)`` of them (at least 1 and at most n - 1, when
+    the label has two groups or more) go to the test side. A label with a single
+    group stays on the train side. Example order is kept within each side.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError("test_fraction must be between 0 and 1")
+    strata: dict[str, list[str]] = defaultdict(list)
+    for group, label in _group_labels(examples).items():
+        strata[label].append(group)
+    test_groups: set[str] = set()
+    for label in sorted(strata):
+        groups = sorted(strata[label])
+        random.Random(f"{seed}:{label}").shuffle(groups)
+        if len(groups) < 2:
+            continue
+        n_test = min(max(round(test_fraction * len(groups)), 1), len(groups) - 1)
+        test_groups.update(groups[:n_test])
+    train = [ex for ex in examples if ex.group not in test_groups]
+    test = [ex for ex in examples if ex.group in test_groups]
+    return train, test

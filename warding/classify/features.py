@@ -1,0 +1,213 @@
+"""Text preprocessing and features, shared by training and prediction.
+
+:func:`clean_text` removes the surface marks that separate the two tweet
+classes of ``tvec_tweets`` for reasons that have nothing to do with content
+(see the cautions in that README): links (incl. ``twitter.com/account/suspended``,
+13 % of pro_isis vs 0 % of discussion), ``@mentions`` and the ``RT`` prefix
+(79 % of discussion texts are retweets), the ``…`` that marks truncated texts
+in the 2015-16 collection, and hashtags. Hashtags are removed **whole** (sign
+and word), not just the ``#``: every discussion tweet carries the hashtag it
+was collected with, so keeping the word would let the model learn the search
+terms. The cost is that real hashtag content is ignored too. The text is then
+HTML-unescaped, NFKC-normalised, whitespace-collapsed and lowercased.
+
+:class:`TextFeatures` turns cleaned text into char_wb 2-5 gram counts with a
+:class:`~sklearn.feature_extraction.text.HashingVectorizer` (2**20 columns, no
+alternate sign, no norm), keeps only the columns seen in at least ``min_df``
+training texts, applies sublinear TF (``1 + log tf``) times a smoothed IDF
+learned at training, and l2-normalises each row. Its whole state is two numpy
+arrays (kept ``columns`` and their ``idf``) plus JSON-able parameters, so a
+model can be saved without pickle.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+#: Bump when clean_text changes: a model trained with another version is refused.
+PREPROCESS_VERSION = 1
+
+_URL = re.compile(r"(?:\bhttps?:/*|\bwww\.)\S*|\S*account/suspended\S*|\bt\.co/\S*", re.I)
+_RETWEET = re.compile(r"\bRT\s*@\w+:?")
+_LEADING_RT = re.compile(r"^\s*RT\b:?")
+_MENTION = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"[#\uff03]\w+")
+_ELLIPSIS = re.compile("\u2026")
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> str:
+    """Remove the known collection shortcuts, normalise and lowercase ``text``."""
+    text = html.unescape(text)
+    text = _ELLIPSIS.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _URL.sub(" ", text)
+    text = _RETWEET.sub(" ", text)
+    text = _LEADING_RT.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _HASHTAG.sub(" ", text)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+class TextFeatures:
+    """Hashed char n-grams -> sublinear TF-IDF over the kept columns -> l2 rows."""
+
+    def __init__(
+        self,
+        columns: np.ndarray,
+        idf: np.ndarray,
+        *,
+        ngram_range: tuple[int, int] = (2, 5),
+        n_features: int = 2**20,
+    ) -> None:
+        columns = np.asarray(columns, dtype=np.int32)
+        idf = np.asarray(idf, dtype=np.float32)
+        if columns.ndim != 1 or columns.shape != idf.shape:
+            raise ValueError("columns and idf must be 1-d arrays of the same length")
+        if columns.size and (
+            columns.min() < 0 or columns.max() >= n_features or np.any(np.diff(columns) <= 0)
+        ):
+            raise ValueError("columns must be strictly increasing indices below n_features")
+        self.columns = columns
+        self.idf = idf
+        self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
+        self.n_features = int(n_features)
+        self._idf64 = idf.astype(np.float64)
+        self._col_map = np.full(self.n_features, -1, dtype=np.int32)
+        self._col_map[columns] = np.arange(columns.size, dtype=np.int32)
+        self._vectorizer = hashing_vectorizer(self.ngram_range, self.n_features)
+        # Same hashing as HashingVectorizer (which wraps a FeatureHasher like this one).
+        self._hasher = FeatureHasher(
+            n_features=self.n_features,
+            input_type="string",
+            alternate_sign=False,
+            dtype=np.float64,
+        )
+        self._analyzer = self._vectorizer.build_analyzer()
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.columns.size)
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able description of the vectoriser (stored in model.json)."""
+        return {
+            "preprocess_version": PREPROCESS_VERSION,
+            "analyzer": "char_wb",
+            "ngram_range": list(self.ngram_range),
+            "n_features": self.n_features,
+            "alternate_sign": False,
+            "tf": "sublinear (1 + log tf)",
+            "idf": "smooth: log((1 + n) / (1 + df)) + 1, over kept columns",
+            "norm": "l2",
+            "n_columns": self.n_columns,
+        }
+
+    @classmethod
+    def fit(
+        cls,
+        texts: Sequence[str],
+        *,
+        min_df: int = 2,
+        ngram_range: tuple[int, int] = (2, 5),
+        n_features: int = 2**20,
+    ) -> TextFeatures:
+        """Learn the kept columns (document frequency >= ``min_df``) and their IDF."""
+        counts = hashed_counts(texts, hashing_vectorizer(ngram_range, n_features))
+        return cls.fit_counts(counts, min_df=min_df, ngram_range=ngram_range)
+
+    @classmethod
+    def fit_counts(
+        cls, counts: sp.csr_matrix, *, min_df: int = 2, ngram_range: tuple[int, int] = (2, 5)
+    ) -> TextFeatures:
+        """As :meth:`fit`, from the output of :func:`hashed_counts` (saves re-hashing)."""
+        n_features = counts.shape[1]
+        df = np.bincount(counts.indices, minlength=n_features)
+        columns = np.flatnonzero(df >= max(min_df, 1)).astype(np.int32)
+        n = counts.shape[0]
+        idf = np.log((1.0 + n) / (1.0 + df[columns])) + 1.0
+        return cls(columns, idf.astype(np.float32), ngram_range=ngram_range, n_features=n_features)
+
+    def counts(self, texts: Sequence[str], *, cleaned: bool = False) -> sp.csr_matrix:
+        """Raw hashed n-gram counts of ``texts`` (see :func:`hashed_counts`)."""
+        return hashed_counts(texts, self._vectorizer, cleaned=cleaned)
+
+    def transform(self, texts: Sequence[str], *, cleaned: bool = False) -> sp.csr_matrix:
+        """Rows of l2-normalised sublinear TF-IDF weights over the kept columns."""
+        return self.transform_counts(self.counts(texts, cleaned=cleaned))
+
+    def transform_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """As :meth:`transform`, from the output of :func:`hashed_counts`."""
+        if counts.shape[1] != self.n_features:
+            raise ValueError("counts were hashed with another n_features")
+        n_rows = counts.shape[0]
+        new_idx = self._col_map[counts.indices]
+        keep = new_idx >= 0
+        row_of = np.repeat(np.arange(n_rows), np.diff(counts.indptr))
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of[keep], minlength=n_rows), out=indptr[1:])
+        idx = new_idx[keep]
+        data = (1.0 + np.log(counts.data[keep])) * self._idf64[idx]
+        out = sp.csr_matrix((data, idx, indptr), shape=(n_rows, self.n_columns))
+        return normalize(out, norm="l2", copy=False)
+
+    def analyze(self, cleaned: Sequence[str]) -> list[list[str]]:
+        """The char n-grams (with repeats) of each already cleaned text."""
+        return [self._analyzer(doc) for doc in cleaned]
+
+    def counts_from_ngrams(self, grams: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """Hashed counts of :meth:`analyze` output; equal to :meth:`counts` of the texts."""
+        if not grams:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float64)
+        counts = sp.csr_matrix(self._hasher.transform(grams))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        return counts
+
+    def kept_index(self, ngrams: Sequence[str]) -> np.ndarray:
+        """Index among the kept columns of each n-gram's hash (-1 if not kept)."""
+        if not ngrams:
+            return np.zeros(0, dtype=np.int32)
+        hashed = sp.csr_matrix(self._hasher.transform([g] for g in ngrams))
+        if hashed.nnz != len(ngrams):
+            raise ValueError("empty n-gram")
+        return self._col_map[hashed.indices]
+
+
+def hashing_vectorizer(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:
+    """The raw-count vectoriser; input must already be :func:`clean_text`-ed."""
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=ngram_range,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,
+        dtype=np.float64,
+    )
+
+
+def hashed_counts(
+    texts: Sequence[str], vectorizer: HashingVectorizer, *, cleaned: bool = False
+) -> sp.csr_matrix:
+    """Raw n-gram counts of ``texts`` (sorted indices, no duplicates).
+
+    Texts go through :func:`clean_text` first unless ``cleaned`` says they have.
+    """
+    if not texts:
+        return sp.csr_matrix((0, vectorizer.n_features), dtype=np.float64)
+    docs = list(texts) if cleaned else [clean_text(t) for t in texts]
+    counts = sp.csr_matrix(vectorizer.transform(docs))
+    counts.sum_duplicates()
+    counts.sort_indices()
+    return counts
