@@ -1,0 +1,59 @@
+"""The web app: the review console (HTML) and the JSON API, built by :func:`create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from warding import __version__
+from warding.app import Warding
+from warding.web.errors import install_error_handlers
+from warding.web.routers import (
+    api_audit,
+    api_banks,
+    api_cases,
+    api_match,
+    auth,
+    console,
+    media,
+    status,
+)
+from warding.web.security import SecurityHeadersMiddleware, session_secret
+from warding.web.templating import STATIC_DIR, make_templates
+
+SESSION_COOKIE = "warding_session"
+SESSION_MAX_AGE = 12 * 60 * 60  # seconds; renewed by each request
+
+DESCRIPTION = (
+    "Detect, review and act on terrorist and violent extremist content. "
+    "Authenticate with `Authorization: Bearer <api key>` (see `warding user api-key`)."
+)
+
+
+def create_app(w: Warding) -> FastAPI:
+    """A new FastAPI app serving ``w``; nothing is built at import time."""
+    app = FastAPI(
+        title="Warding",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # the interactive docs load assets from a CDN: content stays home
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.warding = w
+    app.state.templates = make_templates()
+    install_error_handlers(app)
+    for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(w.settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="strict",
+        https_only=False,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets the headers
+    return app

@@ -1,0 +1,54 @@
+"""Stored media, for reviewers: only files attached to some item, never cached."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from starlette.responses import FileResponse, Response
+
+from warding.db.models import ItemMedia, MediaObject, User
+from warding.errors import NotFound
+from warding.web.deps import SessionDep, WardingDep, require
+
+router = APIRouter(tags=["media"])
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Shown inline; anything else (HTML, SVG, PDF, ...) is only offered as a download, so
+# stored content can never run as a page of the console's origin.
+INLINE_PREFIXES = ("image/", "video/", "audio/")
+NEVER_INLINE = frozenset({"image/svg+xml"})
+# If a media URL is opened directly, the response is a sandboxed document.
+MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+
+
+@router.get("/media/{sha256}", responses={404: {"description": "No such media"}})
+def get_media(
+    sha256: str,
+    w: WardingDep,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("view_media"))],
+) -> Response:
+    if not SHA256.match(sha256):
+        raise NotFound("no such media")
+    mime = session.execute(
+        select(MediaObject.mime)
+        .join(ItemMedia, ItemMedia.sha256 == MediaObject.sha256)
+        .where(MediaObject.sha256 == sha256)
+        .limit(1)
+    ).scalar_one_or_none()
+    path = w.media.path(sha256)
+    if mime is None or not path.is_file():
+        raise NotFound("no such media")
+    inline = mime.startswith(INLINE_PREFIXES) and mime not in NEVER_INLINE
+    return FileResponse(
+        path,
+        media_type=mime if inline else "application/octet-stream",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": "inline" if inline else "attachment",
+            "Content-Security-Policy": MEDIA_CSP,
+        },
+    )

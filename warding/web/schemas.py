@@ -1,0 +1,192 @@
+"""Request and response models of the JSON API (separate from the database models)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_SIGNALS = 100
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignalIn(_In):
+    type: str = Field(min_length=1, max_length=40, description="Signal type, e.g. pdq, md5, text.")
+    value: str = Field(min_length=1, max_length=512, description="The hash value.")
+
+
+class SignalOut(BaseModel):
+    type: str
+    value: str
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class StatusOut(BaseModel):
+    status: str
+    version: str
+
+
+# -- hashing, matching, classifying --------------------------------------------
+class HashOut(BaseModel):
+    signals: list[SignalOut]
+
+
+class MatchIn(_In):
+    text: str | None = Field(default=None, description="Text to hash and look up.")
+    url: str | None = Field(default=None, max_length=8192, description="URL to hash and look up.")
+    signals: list[SignalIn] | None = Field(default=None, max_length=MAX_SIGNALS,
+                                           description="Precomputed signals to look up.")
+
+
+class MatchOut(BaseModel):
+    bank: str
+    signal_type: str
+    distance: int
+    entry_id: str
+    labels: dict[str, Any]
+    provenance: str
+
+
+class MatchesOut(BaseModel):
+    matches: list[MatchOut]
+
+
+class ClassifyIn(_In):
+    text: str = Field(min_length=1)
+
+
+class ClassifyOut(BaseModel):
+    label: str
+    score: float
+    violating: bool
+    model: str
+    explanation: dict[str, Any]
+
+
+# -- banks -------------------------------------------------------------------
+class BankCreate(_In):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2000)
+    thresholds: dict[str, int] = Field(default_factory=dict,
+                                       description="Per signal type Hamming threshold.")
+    auto_action: bool = False
+
+
+class BankOut(BaseModel):
+    name: str
+    description: str
+    enabled: bool
+    thresholds: dict[str, Any]
+    auto_action: bool
+    entries: int
+    signals: int
+
+
+class BanksOut(BaseModel):
+    banks: list[BankOut]
+
+
+class EntryIn(_In):
+    text: str | None = Field(default=None, description="Text whose signals are added.")
+    url: str | None = Field(default=None, max_length=8192, description="URL whose signal is added.")
+    hashes: list[SignalIn] | None = Field(default=None, max_length=MAX_SIGNALS,
+                                          description="Precomputed signals (hashes only).")
+    labels: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"category\": ...}")
+    provenance: str = Field(default="", max_length=2000)
+
+
+class AddEntriesOut(BaseModel):
+    entries: int
+    signals: int
+    skipped: int
+    entry_ids: list[str]
+    errors: list[dict[str, str]]
+
+
+# -- cases -------------------------------------------------------------------
+class CaseItemOut(BaseModel):
+    id: int
+    source: str
+    external_id: str
+    kind: str
+    account: str | None
+    title: str | None
+    text_preview: str
+
+
+class CaseSummaryOut(BaseModel):
+    id: int
+    status: str
+    severity: int
+    opened_at: str
+    deadline: str | None
+    assigned_to: int | None
+    reasons: list[str]
+    banks: list[str]
+    score: float | None
+    item: CaseItemOut
+
+
+class CasesOut(BaseModel):
+    cases: list[CaseSummaryOut]
+
+
+class MediaOut(BaseModel):
+    sha256: str
+    name: str
+    mime: str
+    size: int
+
+
+class CaseItemDetailOut(CaseItemOut):
+    url: str | None
+    text: str | None
+    posted_at: str | None
+    ingested_at: str
+    outlinks: list[Any]
+    lang: str | None
+    metadata: dict[str, Any]
+    media: list[MediaOut]
+
+
+class CaseDetailOut(CaseSummaryOut):
+    item: CaseItemDetailOut
+    reasons_detail: list[dict[str, Any]]
+    classifications: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    similar_decided: list[dict[str, Any]]
+
+
+class ClaimOut(BaseModel):
+    case_id: int
+    assigned_to: str
+
+
+class DecisionIn(_In):
+    violating: bool
+    reason: str = Field(max_length=10_000, description="Why; recorded and audited.")
+    category: str | None = Field(default=None, description="Policy category (when violating).")
+    exemption: str | None = Field(default=None, description="journalism, research, education, "
+                                                            "art or counter_speech.")
+    kind: Literal["decision", "appeal", "escalation"] = "decision"
+
+
+class DecisionOut(BaseModel):
+    case_id: int
+    decision_id: int
+    actions: list[dict[str, Any]]
+
+
+# -- audit -------------------------------------------------------------------
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    events: int
+    first_bad_id: int | None
+    problem: str
