@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warding.db.models import AuditEvent, utcnow
-from warding.events import Event
+from warding.events import Event as WardingEvent
 
 GENESIS = "0" * 64
 
@@ -41,12 +42,43 @@ def _digest(prev_hash: str, created_at: datetime, actor: str, event_type: str, s
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def record(session: Session, event: Event, actor: str) -> AuditEvent:
-    """Append ``event`` to the chain within the caller's transaction."""
+_HEAD = "warding.audit.head"
+_listening = False
+
+
+def _forget_head(session: Session, *args: object) -> None:
+    session.info.pop(_HEAD, None)
+
+
+def _listen_once() -> None:
+    """Forget the cached chain head whenever a transaction or savepoint ends without commit."""
+    global _listening
+    if not _listening:
+        sa_event.listen(Session, "after_soft_rollback", _forget_head)
+        sa_event.listen(Session, "after_commit", _forget_head)
+        _listening = True
+
+
+def _head(session: Session) -> str:
+    cached = session.info.get(_HEAD)
+    if isinstance(cached, str):
+        return cached
     last = session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()
-    prev_hash = last or GENESIS
+    return last or GENESIS
+
+
+def record(session: Session, event: WardingEvent, actor: str) -> AuditEvent:
+    """Append ``event`` to the chain within the caller's transaction.
+
+    The chain head is read once per transaction and then kept in the session
+    (forgotten on commit and on any rollback, savepoints included). A
+    concurrent writer that chained off the same head fails on the unique
+    ``prev_hash`` constraint instead of forking the chain.
+    """
+    _listen_once()
+    prev_hash = _head(session)
     data = json.loads(json.dumps(event.data(), default=str))
     created_at = utcnow()
     row = AuditEvent(
@@ -60,6 +92,7 @@ def record(session: Session, event: Event, actor: str) -> AuditEvent:
     )
     session.add(row)
     session.flush()
+    session.info[_HEAD] = row.hash
     return row
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -211,15 +211,19 @@ class Scanner:
         )
         session.add(item)
         session.flush()
-        for digest, name, position in media_rows:
-            session.add(ItemMedia(item_id=item.id, sha256=digest, name=name, position=position))
-        for sig in signals:
-            session.add(Signal(item_id=item.id, signal_type=sig.signal_type, value=sig.value,
-                               origin=sig.origin))
+        if media_rows:
+            session.execute(insert(ItemMedia), [
+                {"item_id": item.id, "sha256": d, "name": n, "position": p} for d, n, p in media_rows])
+        if signals:
+            session.execute(insert(Signal), [
+                {"item_id": item.id, "signal_type": s.signal_type, "value": s.value,
+                 "origin": s.origin} for s in signals])
         matches = engine.lookup_all(signals)
-        for m in matches:
-            session.add(Match(item_id=item.id, bank_id=m.bank_id, entry_id=m.entry_id,
-                              signal_type=m.signal_type, value=m.value, distance=m.distance))
+        if matches:
+            session.execute(insert(Match), [
+                {"item_id": item.id, "bank_id": m.bank_id, "entry_id": m.entry_id,
+                 "signal_type": m.signal_type, "value": m.value, "distance": m.distance}
+                for m in matches])
         if result is not None:
             session.add(Classification(item_id=item.id, model=result.model, label=result.label,
                                        score=result.score, violating=result.violating,
