@@ -28,8 +28,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,6 +40,7 @@ from warding.classify.base import Classifier, ClassifierResult, ModelMissing
 from warding.classify.data import LABELS, TERRORIST
 from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text
 from warding.errors import WardingError
+from warding.fsutil import atomic_write
 
 FORMAT_VERSION = 1
 MODEL_SUBDIR = "baseline"
@@ -84,22 +83,6 @@ def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, member.getvalue(), compresslevel=6)
     return buf.getvalue()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class BaselineClassifier(Classifier):

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from PIL import Image, UnidentifiedImageError
 
 from warding.ingest.base import Limits, MediaBlob, Rejection
+from warding.signals.normalize import trim_url
 
 T = TypeVar("T")
 
@@ -250,8 +251,7 @@ def clean_text(text: str, limits: Limits) -> str | Reason:
 
 
 _URL_RE = re.compile(r"https?://\S+", re.IGNORECASE)
-_TRAILING = ".,;:!?'\"»”’>*"
-_PAIRS = {")": "(", "]": "[", "}": "{"}
+_EXTRA_TRAILING = "»”’>"  # closing quotes and brackets of free text, besides trim_url's own
 
 
 def urls_in_text(text: str | None) -> list[str]:
@@ -260,15 +260,7 @@ def urls_in_text(text: str | None) -> list[str]:
         return []
     found = []
     for match in _URL_RE.finditer(text):
-        url = match.group(0)
-        while url:
-            last = url[-1]
-            if last in _TRAILING:
-                url = url[:-1]
-            elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
-                url = url[:-1]
-            else:
-                break
+        url = trim_url(match.group(0), _EXTRA_TRAILING)
         if re.match(r"https?://[^/\s]", url, re.IGNORECASE):
             found.append(url)
     return dedupe(found)

@@ -84,11 +84,12 @@ def _strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
-def _trim_url(url: str) -> str:
-    """Drop sentence punctuation and unbalanced closing brackets from the end."""
+def trim_url(url: str, extra_trailing: str = "") -> str:
+    """Drop sentence punctuation (and ``extra_trailing``) and unbalanced closing brackets
+    from the end."""
     while url:
         last = url[-1]
-        if last in _TRAILING:
+        if last in _TRAILING or last in extra_trailing:
             url = url[:-1]
         elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
             url = url[:-1]
@@ -111,7 +112,7 @@ def split_entities(text: str) -> tuple[str, list[str], list[str], list[str]]:
     urls: list[str] = []
 
     def take_url(m: re.Match[str]) -> str:
-        url = _trim_url(m.group(0))
+        url = trim_url(m.group(0))
         if url not in urls:
             urls.append(url)
         return " " + m.group(0)[len(url) :] + " "
