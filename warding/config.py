@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     classifier_threshold: float = Field(
         default=0.8, description="Classifier score at or above which a case is opened."
     )
+    classifier_min_words: int = Field(
+        default=4,
+        description="Texts with fewer words are still scored, but a classifier score alone opens no case.",
+    )
     classifier_name: str = Field(
         default="baseline", description="Name of the classifier plugin used when scanning."
     )

@@ -1,7 +1,10 @@
 """Routing: which items become cases, and how urgent they are.
 
 A case is opened when an item matches an enabled bank, or when the classifier
-scores it at or above ``classifier_threshold``. One case per item collects every
+scores it at or above ``classifier_threshold`` and the text has at least
+``classifier_min_words`` words: a two-word caption carries too little evidence
+for the baseline classifier's score to mean much, so such texts are scored and
+stored but not routed on the score alone. One case per item collects every
 reason. Items are never removed automatically unless a matched bank is
 explicitly configured with ``auto_action``.
 """
@@ -24,10 +27,11 @@ from warding.matching.service import MatchResult
 @dataclass(frozen=True)
 class RoutingPolicy:
     classifier_threshold: float
+    classifier_min_words: int = 0
 
 
 def reasons_for(matches: Sequence[MatchResult], result: ClassifierResult | None,
-                policy: RoutingPolicy) -> list[dict[str, Any]]:
+                policy: RoutingPolicy, words: int | None = None) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = [
         {
             "kind": "bank_match",
@@ -40,7 +44,8 @@ def reasons_for(matches: Sequence[MatchResult], result: ClassifierResult | None,
         }
         for m in matches
     ]
-    if result is not None and result.score >= policy.classifier_threshold:
+    enough_text = words is None or words >= policy.classifier_min_words
+    if result is not None and result.score >= policy.classifier_threshold and enough_text:
         reasons.append(
             {
                 "kind": "classifier",

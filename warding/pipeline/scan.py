@@ -116,7 +116,8 @@ class Scanner:
         self.source = source
         self.actor = actor
         self.summary = ScanSummary()
-        self.policy = RoutingPolicy(app.settings.classifier_threshold)
+        self.policy = RoutingPolicy(app.settings.classifier_threshold,
+                                    app.settings.classifier_min_words)
         self.auto_cases: list[tuple[int, MatchResult]] = []
         self._auto_bank_ids: set[int] | None = None
         try:
@@ -229,7 +230,8 @@ class Scanner:
                                        score=result.score, violating=result.violating,
                                        explanation=result.explanation))
             self.summary.classified += 1
-        case = open_case(session, item, reasons_for(matches, result, self.policy), self.actor)
+        reasons = reasons_for(matches, result, self.policy, words=len(text.split()))
+        case = open_case(session, item, reasons, self.actor)
         self.summary.items += 1
         self.summary.matches += len(matches)
         if case is not None:
