@@ -7,13 +7,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from warding.app import Warding
-from warding.db.models import Base
+from warding.db.schema import metadata
 
 
 def _diff(app: Warding) -> list[object]:
     with app.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
-        return list(compare_metadata(ctx, Base.metadata))
+        return list(compare_metadata(ctx, metadata))
 
 
 def test_sqlite_schema_matches_models(wapp: Warding) -> None:

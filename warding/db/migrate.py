@@ -18,5 +18,6 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Upgrade to every head: feature areas may add migration branches off the same base."""
     command.upgrade(alembic_config(engine), revision)

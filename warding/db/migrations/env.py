@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from warding.db.engine import normalise_url
-from warding.db.models import Base
+from warding.db.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:
