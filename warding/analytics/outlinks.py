@@ -88,7 +88,9 @@ ALIASES: dict[str, str] = {
 def _psl() -> Any:
     from publicsuffixlist import PublicSuffixList
 
-    return PublicSuffixList(only_icann=True)  # the list shipped in the package; no fetch
+    # The list shipped in the package (no fetch); unknown TLDs are not domains, so a link the
+    # platform cut short (``https://t.c``) counts for nothing rather than for ``t.c``.
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
 
 
 def host_of(url: str) -> str | None:
@@ -113,23 +115,29 @@ def host_of(url: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def registered_domain(host: str) -> str:
-    """``news.bbc.co.uk`` → ``bbc.co.uk``; IP addresses and bare suffixes stay as they are."""
+def registered_domain(host: str) -> str | None:
+    """``news.bbc.co.uk`` → ``bbc.co.uk``; None when the host has no known public suffix
+    (``localhost``, a bare ``com``, or a link cut short by the platform: ``https://t.c``)."""
+    domain = _psl().privatesuffix(host)
+    return domain if isinstance(domain, str) else None
+
+
+def _registered(host: str) -> str | None:
     try:
         ipaddress.ip_address(host)
         return host
     except ValueError:
-        pass
-    domain = _psl().privatesuffix(host)
-    return domain if isinstance(domain, str) else host
+        return registered_domain(host)
 
 
 def domain_group(url: str, *, group: bool = True) -> str | None:
-    """The (grouped) registered domain a link counts for, or None for an unreadable link."""
+    """The (grouped) registered domain a link counts for; None for a link without one."""
     host = host_of(url)
     if host is None:
         return None
-    domain = registered_domain(host)
+    domain = _registered(host)
+    if domain is None:
+        return None
     if not group:
         return domain
     if domain in SHORTENERS or host in SHORTENERS:

@@ -146,7 +146,10 @@ def _days(start: datetime, end: datetime) -> float:
 
 def survival(session: Session, *, unit: str = "item", split_by: str = "none",
              f: StatsFilter | None = None, as_of: datetime | None = None,
-             inactive_days: float | None = None, facts: ItemFacts | None = None) -> Survival:
+             inactive_days: float | None = None, group_end: bool = False,
+             facts: ItemFacts | None = None) -> Survival:
+    """``group_end``: censor (and measure silence) at the latest item of each group instead
+    of ``as_of``, for collections whose groups were gathered at different times."""
     check_choice(unit, UNITS, "--unit")
     check_choice(split_by, SURVIVAL_SPLITS, "--split-by")
     f = f or StatsFilter()
@@ -154,25 +157,32 @@ def survival(session: Session, *, unit: str = "item", split_by: str = "none",
     if facts is None:
         facts = ItemFacts.load(session)
     if unit == "item":
-        data, sources = _items(session, f, facts, split_by, as_of)
+        data, sources = _items(session, f, facts, split_by, as_of, group_end)
     else:
-        data, sources = _accounts(session, f, facts, split_by, as_of, inactive_days)
+        data, sources = _accounts(session, f, facts, split_by, as_of, inactive_days, group_end)
+    if group_end:
+        sources.append("censored at the end of each group's data")
     return _fit(unit, split_by, as_of, sources, data, f)
 
 
 def _items(session: Session, f: StatsFilter, facts: ItemFacts, split_by: str,
-           as_of: datetime) -> tuple[list[tuple[float, bool, str]], list[str]]:
+           as_of: datetime, group_end: bool) -> tuple[list[tuple[float, bool, str]], list[str]]:
     removed = _decision_removals(session)
     gone, _online = _liveness(session, "item")
-    data = []
+    rows: list[tuple[datetime, datetime | None, str]] = []
+    ends: dict[str, datetime] = {}
     for item in stream_items(session, f, facts=facts):
         candidates = [t for t in (removed.get(item.id), gone.get(item.id)) if t is not None]
-        candidates = [t for t in candidates if t <= as_of]
         key = "all" if split_by == "none" else facts.keys(item, split_by)[0]
-        if candidates:
-            data.append((_days(item.time, min(candidates)), True, key))
+        rows.append((item.time, min(candidates) if candidates else None, key))
+        ends[key] = max(ends.get(key, item.time), item.time)
+    data = []
+    for start, end, key in rows:
+        limit = ends[key] if group_end else as_of
+        if end is not None and end <= limit:
+            data.append((_days(start, end), True, key))
         else:
-            data.append((_days(item.time, as_of), False, key))
+            data.append((_days(start, limit), False, key))
     return data, ["decisions", "actions", "liveness"]
 
 
@@ -184,7 +194,7 @@ class _Account:
 
 
 def _accounts(session: Session, f: StatsFilter, facts: ItemFacts, split_by: str,
-              as_of: datetime, inactive_days: float | None,
+              as_of: datetime, inactive_days: float | None, group_end: bool,
               ) -> tuple[list[tuple[float, bool, str]], list[str]]:
     accounts: dict[tuple[str, str], _Account] = {}
     for item in stream_items(session, f, facts=facts):
@@ -198,21 +208,27 @@ def _accounts(session: Session, f: StatsFilter, facts: ItemFacts, split_by: str,
             acc.first, acc.last = min(acc.first, item.time), max(acc.last, item.time)
             acc.keys[key] += 1
     gone, _online = _liveness(session, "account")
+    groups = {ident: sorted(acc.keys.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+              for ident, acc in accounts.items()}
+    ends: dict[str, datetime] = {}
+    for ident, acc in accounts.items():
+        ends[groups[ident]] = max(ends.get(groups[ident], acc.last), acc.last)
     data = []
     for ident, acc in accounts.items():
-        group = sorted(acc.keys.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        group = groups[ident]
+        limit = ends[group] if group_end else as_of
         end = gone.get(ident)
-        if end is not None and end > as_of:
+        if end is not None and end > limit:
             end = None
-        if end is None and inactive_days is not None and _days(acc.last, as_of) > inactive_days:
+        if end is None and inactive_days is not None and _days(acc.last, limit) > inactive_days:
             end = acc.last
         if end is not None:
             data.append((_days(acc.first, end), True, group))
         else:
-            data.append((_days(acc.first, as_of), False, group))
+            data.append((_days(acc.first, limit), False, group))
     sources = ["liveness"]
     if inactive_days is not None:
-        sources.append(f"activity proxy: no item in the last {inactive_days:g} days before as_of")
+        sources.append(f"activity proxy: no item in the {inactive_days:g} days before the end")
     return data, sources
 
 
@@ -260,8 +276,8 @@ def _fit(unit: str, split_by: str, as_of: datetime, sources: list[str],
 
 
 def _thin(curve: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
-    """At most ``MAX_CURVE_POINTS`` steps, always keeping the first and last and every
-    step where survival changes the most (a step curve drawn from these is faithful)."""
+    """At most ``MAX_CURVE_POINTS`` evenly spaced steps, always keeping the first and the
+    last (for output size; medians and tests use the full fit)."""
     if len(curve) <= MAX_CURVE_POINTS:
         return curve
     step = len(curve) / (MAX_CURVE_POINTS - 1)
