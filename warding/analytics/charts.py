@@ -108,23 +108,24 @@ def outlinks_chart(o: Outlinks, path: Path, top: int = 15, title: str | None = N
 
 
 def spread_chart(s: Spread, path: Path, top: int = 15, title: str | None = None) -> Path:
-    """One row per cluster: a dot per period it re-appeared in (area ∝ items)."""
+    """One row per cluster: a dot per period it re-appeared in (area grows with items),
+    on a shared axis of days since the cluster was first seen."""
     fig = _figure(height=max(2.5, 0.35 * min(top, len(s.clusters)) + 1.4))
     ax = fig.add_subplot()
     clusters = s.clusters[:top]
     for row, c in enumerate(clusters):
         y = len(clusters) - row
-        ax.plot([_dt(c.first_seen.date()), _dt(c.last_seen.date())], [y, y], color="#bbb",
-                linewidth=1)
-        ax.scatter([_dt(p) for p, _ in c.timeline], [y] * len(c.timeline),
-                   s=[12 + 6 * n for _, n in c.timeline], color=PALETTE[row % len(PALETTE)],
-                   alpha=0.8, zorder=3)
+        start = c.first_seen.date()
+        xs = [max((p - start).days, 0) for p, _ in c.timeline]
+        ax.plot([0, max(c.span_days, 0)], [y, y], color="#bbb", linewidth=1)
+        ax.scatter(xs, [y] * len(xs), s=[12 + 6 * n for _, n in c.timeline],
+                   color=PALETTE[row % len(PALETTE)], alpha=0.8, zorder=3)
     ax.set_yticks([len(clusters) - i for i in range(len(clusters))],
-                  [f"#{c.rank}: {c.items} items, {c.accounts} acc." for c in clusters],
-                  fontsize=8)
+                  [f"#{c.rank}: {c.items} items, {c.accounts} acc., from {c.first_seen:%Y-%m-%d}"
+                   for c in clusters], fontsize=8)
+    ax.set_xlabel("days since the cluster was first seen")
     ax.set_title(title or f"Largest spread clusters: re-appearances per {s.by}")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.autofmt_xdate()
     return save(fig, path)
 
 

@@ -46,7 +46,7 @@ from warding.events import Event
 GONE_STATUSES = frozenset({404, 410, 451})
 # Final paths (after redirects) that platforms use to say an account or post was removed.
 GONE_PATHS = ("/account/suspended", "/account/removed")
-USER_AGENT = f"Warding/{__version__} (liveness re-check; +https://example.invalid/warding)"
+USER_AGENT = f"Warding/{__version__} (liveness re-check)"
 BATCH = 200
 
 

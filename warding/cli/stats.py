@@ -238,6 +238,8 @@ def report(
     split_by: Annotated[str, typer.Option("--split-by", help="Grouping of the volume and survival charts.")] = "label",
     inactive_days: Annotated[float, typer.Option("--inactive-days", help="Account survival activity proxy, in days.")] = 30.0,
     show_accounts: Annotated[bool, typer.Option("--show-accounts", help="Print account names instead of pseudonyms.")] = False,
+    note: Annotated[list[str] | None, typer.Option("--note", help="A note on the data, shown under Data (repeatable).")] = None,
+    command: Annotated[str | None, typer.Option("--command", help="The command that made the report, quoted in it.")] = None,
     source: Sources = None, since: Since = None, until: Until = None, label: Labels = None,
     lang: Langs = None,
 ) -> None:
@@ -248,7 +250,8 @@ def report(
     with friendly_errors(), w.transaction() as session:
         f = _filter(source, since, until, label, lang)
         written = write_report(session, out, title=title, split_by=split_by, f=f,
-                               inactive_days=inactive_days, pseudonymise=not show_accounts)
+                               inactive_days=inactive_days, pseudonymise=not show_accounts,
+                               notes=note, command=command)
     err_console().print(f"report written: {out} ({len(written) - 1} charts)")
 
 
