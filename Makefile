@@ -51,3 +51,7 @@ analysis: $(STAMP)
 	  --note "Data: ../shared/data/tvec_tweets/posts.jsonl (its train/dev part), scanned with --source twitter. The account group is the data set's own label field: pro_isis = every tweet of hand-picked pro-ISIS accounts (Kaggle 'How ISIS Uses Twitter', mostly 2016); discussion = tweets found by a terrorism-hashtag search over one week in May 2020. The groups were collected in different ways and years: compare their shapes, not their sizes." \
 	  --note "Most twitter.com outlinks of the pro_isis group are the placeholder twitter.com/account/suspended that the source data put in place of links to suspended accounts (see the data set's README); the short-link services here are all t.co, the wrapper Twitter puts on every link." \
 	  --note "No item was reviewed and no URL re-checked for this example, so item survival has no events; account survival uses the activity proxy described below."
+
+.PHONY: bench-analytics
+bench-analytics: $(STAMP)
+	$(BIN)/python -m benchmarks.analytics

@@ -73,7 +73,8 @@ def _axes(body: list[str], x0: float, x1: float, y_max: float, width: int, heigh
             text = date.fromordinal(int(round(xv)) + date(1970, 1, 1).toordinal()).isoformat()
         else:
             text = f"{xv:,.0f}"
-        body.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11" '
+        anchor = "start" if i == 0 else "end" if i == 5 else "middle"
+        body.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="{anchor}" font-size="11" '
                     f'fill="#444">{_e(text)}</text>')
     body.append(f'<text x="{(left + right) / 2:.1f}" y="{height - 6}" text-anchor="middle" '
                 f'font-size="11" fill="#222">{_e(x_label)}</text>')
@@ -136,7 +137,7 @@ def line_chart(lines: Sequence[Line], *, label: str, y_label: str,
 
 
 def _legend(body: list[str], keys: Sequence[str], width: int) -> None:
-    x = PAD_L + 8
+    x = PAD_L + 120
     for i, key in enumerate(keys[:10]):
         colour = PALETTE[i % len(PALETTE)]
         body.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>'
@@ -237,7 +238,8 @@ def gantt_chart(spans: Sequence[Span], *, label: str, width: int = W) -> Markup:
     for i in range(6):
         xv = x0 + (x1 - x0) * i / 5
         text = date.fromordinal(int(xv) + date(1970, 1, 1).toordinal()).isoformat()
-        body.append(f'<text x="{sx(xv):.1f}" y="{height - PAD_B + 16}" text-anchor="middle" '
+        anchor = "start" if i == 0 else "end" if i == 5 else "middle"
+        body.append(f'<text x="{sx(xv):.1f}" y="{height - PAD_B + 16}" text-anchor="{anchor}" '
                     f'font-size="11" fill="#444">{text}</text>')
     for i, s in enumerate(spans):
         y = PAD_T + i * row
