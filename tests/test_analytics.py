@@ -379,3 +379,27 @@ def test_survival_cli_json(cli: CLI) -> None:
     acc = cli.json("stats", "survival", "--unit", "account", "--group-end",
                    "--inactive-days", "3", "--json")
     assert acc["unit"] == "account" and sum(g["n"] for g in acc["groups"]) == 6
+
+
+@pytest.mark.postgres
+def test_measures_on_postgresql(pg_app: Warding, tmp_path: Path) -> None:
+    """The same answers on PostgreSQL (server-side cursors, its JSON and date types)."""
+    from warding.analytics.carriers import carriers
+    from warding.analytics.outlinks import outlinks
+    from warding.analytics.spread import spread
+    from warding.analytics.survival import survival
+    from warding.analytics.volume import volume
+    from warding.pipeline.scan import scan_paths
+
+    forum, board = write_posts(tmp_path / "posts")
+    scan_paths(pg_app, [forum], "forum", actor="test")
+    scan_paths(pg_app, [board], "board", actor="test")
+    with pg_app.transaction() as session:
+        vol = volume(session, by="week")
+        assert [(s.key, [c for _, c in s.points]) for s in vol.series] == [
+            ("forum", [3, 2, 2]), ("board", [1, 1, 1])]
+        assert [(d.domain, d.count) for d in outlinks(session).domains][:2] == [
+            ("example.org", 2), (SHORT_LINKS, 2)]
+        assert [c.items for c in spread(session).clusters] == [4, 3]
+        assert survival(session, unit="account", split_by="source").groups[0].n == 4
+        assert carriers(session).total == 6

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from warding.db.models import BankEntry, Case, ContentItem, Decision, Match
+from warding.db.models import BankEntry, Case, ContentItem, Decision, Match, UTCDateTime
 from warding.errors import InvalidInput
 
 Period = Literal["day", "week", "month"]
@@ -123,6 +123,21 @@ def _meta_label(meta: object) -> str | None:
     return None
 
 
+def _label_column() -> Any:
+    """The item's own ``group``/``label`` metadata field, extracted by the database
+    (``json_extract`` on SQLite, ``->>`` on PostgreSQL): decoding every item's metadata
+    in Python would cost more than the rest of a measure."""
+    meta = ContentItem.meta
+    return func.coalesce(func.nullif(func.trim(meta["group"].as_string()), ""),
+                         func.nullif(func.trim(meta["label"].as_string()), ""))
+
+
+def _time_column() -> Any:
+    """An item's time in SQL: posted, else ingested (see :func:`item_time`)."""
+    return type_coerce(func.coalesce(ContentItem.posted_at, ContentItem.ingested_at),
+                       UTCDateTime())
+
+
 def _filtered(stmt: Select[Any], f: StatsFilter) -> Select[Any]:
     conds = []
     if f.sources:
@@ -133,10 +148,10 @@ def _filtered(stmt: Select[Any], f: StatsFilter) -> Select[Any]:
         conds.append(ContentItem.lang.in_(f.langs))
     if f.since:
         start = datetime(f.since.year, f.since.month, f.since.day, tzinfo=UTC)
-        conds.append(ContentItem.posted_at >= start)
+        conds.append(_time_column() >= start)
     if f.until:
         end = datetime(f.until.year, f.until.month, f.until.day, tzinfo=UTC) + timedelta(days=1)
-        conds.append(ContentItem.posted_at < end)
+        conds.append(_time_column() < end)
     return stmt.where(and_(*conds)) if conds else stmt
 
 
@@ -144,23 +159,24 @@ def stream_items(session: Session, f: StatsFilter, *, with_links: bool = False,
                  facts: ItemFacts | None = None) -> Iterator[ItemRow]:
     """Every item the filter selects, in id order, streamed ``YIELD_PER`` rows at a time.
 
-    A label filter needs the item's labels, so pass ``facts`` when ``f.labels`` is set."""
-    cols = [ContentItem.id, ContentItem.source, ContentItem.account, ContentItem.posted_at,
-            ContentItem.ingested_at, ContentItem.lang, ContentItem.url, ContentItem.meta]
+    Read through the session's connection (Core, not the ORM: several times faster per
+    row) with a server-side cursor on PostgreSQL. A label filter needs the item's labels,
+    so pass ``facts`` when ``f.labels`` is set."""
+    cols = [ContentItem.id, ContentItem.source, ContentItem.account, _time_column().label("time"),
+            ContentItem.lang, ContentItem.url, _label_column().label("meta_label")]
     if with_links:
         cols.append(ContentItem.outlinks)
     stmt = _filtered(select(*cols), f).order_by(ContentItem.id)
-    rows = session.execute(stmt.execution_options(yield_per=YIELD_PER, stream_results=True))
-    for row in rows:
-        item = ItemRow(id=row.id, source=row.source, account=row.account,
-                       time=item_time(row.posted_at, row.ingested_at), lang=row.lang,
-                       url=row.url, outlinks=list(row.outlinks or []) if with_links else [],
-                       meta_label=_meta_label(row.meta))
-        if f.labels:
-            if facts is None:
-                raise ValueError("a label filter needs the item facts")
-            if not set(facts.labels(item)) & set(f.labels):
-                continue
+    if f.labels and facts is None:
+        raise ValueError("a label filter needs the item facts")
+    wanted = set(f.labels)
+    result = session.connection().execute(stmt.execution_options(yield_per=YIELD_PER))
+    for row in result:
+        item = ItemRow(id=row[0], source=row[1], account=row[2], time=row[3], lang=row[4],
+                       url=row[5], outlinks=list(row[7] or []) if with_links else [],
+                       meta_label=row[6])
+        if wanted and facts is not None and not wanted.intersection(facts.labels(item)):
+            continue
         yield item
 
 
@@ -188,8 +204,8 @@ class ItemFacts:
                 facts.groups.setdefault(item_id, set()).add(group)
             if isinstance(category, str) and category:
                 facts.categories.setdefault(item_id, set()).add(category)
-        for item_id, status in session.execute(select(Case.item_id, Case.status)):
-            facts.outcome[item_id] = "pending"
+        for item_id in session.execute(select(Case.item_id)).scalars():
+            facts.outcome[item_id] = "pending"  # a case, no decision (yet)
         decisions = session.execute(
             select(Case.item_id, Decision.violating, Decision.category, Decision.created_at)
             .join(Decision, Decision.case_id == Case.id)
