@@ -113,17 +113,7 @@ class ItemRow:
     meta_label: str | None
 
 
-def _meta_label(meta: object) -> str | None:
-    """The account group a data set gives the item (``group`` or ``label`` field)."""
-    if isinstance(meta, dict):
-        for key in ("group", "label"):
-            value = meta.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return None
-
-
-def _label_column() -> Any:
+def label_column() -> Any:
     """The item's own ``group``/``label`` metadata field, extracted by the database
     (``json_extract`` on SQLite, ``->>`` on PostgreSQL): decoding every item's metadata
     in Python would cost more than the rest of a measure."""
@@ -163,7 +153,7 @@ def stream_items(session: Session, f: StatsFilter, *, with_links: bool = False,
     row) with a server-side cursor on PostgreSQL. A label filter needs the item's labels,
     so pass ``facts`` when ``f.labels`` is set."""
     cols = [ContentItem.id, ContentItem.source, ContentItem.account, _time_column().label("time"),
-            ContentItem.lang, ContentItem.url, _label_column().label("meta_label")]
+            ContentItem.lang, ContentItem.url, label_column().label("meta_label")]
     if with_links:
         cols.append(ContentItem.outlinks)
     stmt = _filtered(select(*cols), f).order_by(ContentItem.id)

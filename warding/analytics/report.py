@@ -20,7 +20,7 @@ from warding.analytics.annotations import list_events
 from warding.analytics.carriers import carriers
 from warding.analytics.common import ItemFacts, StatsFilter
 from warding.analytics.outlinks import ALIASES, SHORT_LINKS, SHORTENERS, outlinks
-from warding.analytics.spread import spread
+from warding.analytics.spread import Spread, spread
 from warding.analytics.survival import survival
 from warding.analytics.volume import volume
 
@@ -177,6 +177,11 @@ def write_report(session: Session, out: Path, *, title: str = "Analysis",
         p = lr["p_value"]
         lines += [f"{lr['test'].capitalize()} test across {lr['groups']} groups: statistic "
                   f"{lr['statistic']:.2f}, p = {p:.3g}." if p is not None else "", ""]
+        silent = [g.key for g in surv.groups if g.events == 0]
+        if silent:
+            lines += [f"No account of {', '.join(silent)} is gone by this measure, so that group "
+                      "is fully censored: the test then says little more than that the other "
+                      "groups lose accounts, and nothing about why.", ""]
     removed = sum(g.events for g in item_surv.groups)
     lines += ["Item survival (time from posting to Warding's removal decision or a `gone` "
               f"liveness observation): {removed:,} of {sum(g.n for g in item_surv.groups):,} "
@@ -188,21 +193,19 @@ def write_report(session: Session, out: Path, *, title: str = "Analysis",
     return [out, *written]
 
 
-def _cluster_groups(session: Session, clusters: object, facts: ItemFacts) -> dict[int, str]:
-    """The label(s) of each listed cluster's items (from the items' own fields)."""
+def _cluster_groups(session: Session, clusters: Spread, facts: ItemFacts) -> dict[int, str]:
+    """The labels of each listed cluster's items, most frequent first."""
     from sqlalchemy import select
 
-    from warding.analytics.common import ItemRow, _meta_label
+    from warding.analytics.common import NONE_KEY, label_column
     from warding.db.models import ContentItem
 
     out: dict[int, str] = {}
-    for c in getattr(clusters, "clusters", []):
+    for c in clusters.clusters:
         counts: Counter[str] = Counter()
-        rows = session.execute(select(ContentItem.id, ContentItem.meta)
+        rows = session.execute(select(ContentItem.id, label_column())
                                .where(ContentItem.id.in_(c.item_ids)))
-        for item_id, meta in rows:
-            fake = ItemRow(item_id, "", None, None, None, None, [], _meta_label(meta))  # type: ignore[arg-type]
-            counts.update(facts.labels(fake))
+        for item_id, own in rows:
+            counts.update(sorted(facts.groups.get(item_id) or {own or NONE_KEY}))
         out[c.rank] = ", ".join(k for k, _ in counts.most_common())
     return out
-
