@@ -54,6 +54,10 @@ def test_dashboard_figures_and_filters(seeded: Warding,
     assert "cluster 1: 4 items, 4 accounts, 2 sources" in client.get("/stats/spread").text
     carriers = client.get("/stats/carriers?pseudonymise=true").text
     assert "alpha-01" in carriers and ">a1<" not in carriers
+    surv = client.get("/stats/survival?unit=account&split_by=source&inactive_days=3"
+                      "&group_end=true")
+    assert surv.status_code == 200 and "Log-rank: statistic" in surv.text
+    assert "censored at the end of each group" in surv.text
     bad = client.get("/stats/volume?since=yesterday")
     assert bad.status_code == 422 and "since" in bad.text
     assert client.get("/stats/nothing").status_code == 422

@@ -50,6 +50,7 @@ class Params:
     unit: str
     inactive_days: str
     as_of: str
+    group_end: bool
     pseudonymise: bool
     limit: int
 
@@ -78,13 +79,13 @@ class Params:
 def params(
     by: Text = "week", split_by: Text = "source", source: Text = "", label: Text = "",
     lang: Text = "", since: Text = "", until: Text = "", unit: Text = "item",
-    inactive_days: Text = "", as_of: Text = "", pseudonymise: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    inactive_days: Text = "", as_of: Text = "", group_end: bool = False,
+    pseudonymise: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> Params:
     if by not in PERIODS:
         raise InvalidInput(f"by: unknown period {by!r}; use one of {', '.join(PERIODS)}")
     return Params(by, split_by, source, label, lang, since, until, unit, inactive_days, as_of,
-                  pseudonymise, limit)
+                  group_end, pseudonymise, limit)
 
 
 ParamsDep = Annotated[Params, Depends(params)]
@@ -101,7 +102,7 @@ def compute(session: Session, measure: str, p: Params, *, fill_gaps: bool = Fals
     if measure == "survival":
         split = p.split_by if p.split_by in SURVIVAL_SPLITS else "none"
         return survival(session, unit=p.unit, split_by=split, f=f, as_of=parse_as_of(p.as_of),
-                        inactive_days=p.inactive())
+                        inactive_days=p.inactive(), group_end=p.group_end)
     if measure == "carriers":
         return carriers(session, f=f, limit=p.limit, pseudonymise=p.pseudonymise)
     raise InvalidInput(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
