@@ -14,6 +14,7 @@ from warding.cli import audit as audit_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import model as model_cli
+from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 from warding.config import load_settings
@@ -30,6 +31,7 @@ app.add_typer(model_cli.app, name="model")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(case_cli.app, name="case")
+app.add_typer(stats_cli.app, name="stats")
 
 
 @app.callback()

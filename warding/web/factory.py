@@ -17,6 +17,7 @@ from warding.web.routers import (
     auth,
     console,
     media,
+    stats,
     status,
 )
 from warding.web.security import SecurityHeadersMiddleware, session_secret
@@ -46,6 +47,8 @@ def create_app(w: Warding) -> FastAPI:
     install_error_handlers(app)
     for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
         app.include_router(module.router)
+    app.include_router(stats.router)  # statistics dashboard and API (issue 6)
+    app.include_router(stats.api)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         SessionMiddleware,
