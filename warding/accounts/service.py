@@ -15,7 +15,15 @@ from warding.accounts.roles import ROLES
 from warding.audit.log import record
 from warding.db.models import ApiKey, User
 from warding.errors import Conflict, InvalidInput, NotFound
-from warding.events import ApiKeyCreated, LoginFailed, LoginSucceeded, PasswordChanged, UserCreated
+from warding.events import (
+    ApiKeyCreated,
+    LoginFailed,
+    LoginSucceeded,
+    PasswordChanged,
+    RoleChanged,
+    UserActiveChanged,
+    UserCreated,
+)
 
 MIN_PASSWORD = 12
 
@@ -62,6 +70,39 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
     user.password_hash = _hasher().hash(password)
     record(session, PasswordChanged(username), actor)
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.execute(
+        select(User.id).where(User.role == "admin", User.active.is_(True))).all())
+
+
+def set_role(session: Session, username: str, role: str, *, actor: str) -> User:
+    """Change a user's role (a setting change, audited with the old and new role).
+    The last active admin keeps the role, so nobody can lock the installation out."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    user = get_user(session, username)
+    if user.role == role:
+        return user
+    if user.role == "admin" and user.active and _active_admins(session) <= 1:
+        raise Conflict(f"{username!r} is the last active admin; make another admin first")
+    old = user.role
+    user.role = role
+    record(session, RoleChanged(username, old, role), actor)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> User:
+    """Disable (or re-enable) a user: a disabled user's sessions and API keys stop working."""
+    user = get_user(session, username)
+    if user.active == active:
+        return user
+    if not active and user.role == "admin" and _active_admins(session) <= 1:
+        raise Conflict(f"{username!r} is the last active admin; make another admin first")
+    user.active = active
+    record(session, UserActiveChanged(username, active), actor)
     return user
 
 

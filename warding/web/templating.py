@@ -10,6 +10,7 @@ from fastapi import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from warding.accounts.roles import allowed
 from warding.web.deps import csrf_token
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -37,6 +38,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["when"] = _when
     env.filters["score"] = _score
+    env.globals["can"] = allowed  # can(user.role, "decide"): show only what the role may use
     return Jinja2Templates(env=env)
 
 
