@@ -284,10 +284,24 @@ def claim(session: Session, case_id: int, user: User, *, now: datetime | None = 
 
     A conditional UPDATE takes the lock only if nobody else holds a live one, so two
     reviewers claiming at the same moment cannot both win (on any database)."""
-    when = now or utcnow()
+    if not try_claim(session, case_id, user, now=now):
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        holder = session.get(User, case.assigned_to) if case.assigned_to else None
+        who = holder.username if holder is not None else "another reviewer"
+        raise Conflict(f"case {case_id} is claimed by {who}")
     case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
+    assert case is not None
+    return case
+
+
+def try_claim(session: Session, case_id: int, user: User, *,
+              now: datetime | None = None) -> bool:
+    """Claim if nobody else holds a live claim; False otherwise (or for no such case).
+    The UPDATE comes first, so on SQLite the transaction takes the write lock before it
+    reads anything (no stale read snapshot to upgrade)."""
+    when = now or utcnow()
     cutoff = when - timedelta(minutes=CLAIM_MINUTES)
     result = session.execute(
         update(Case)
@@ -295,15 +309,12 @@ def claim(session: Session, case_id: int, user: User, *, now: datetime | None = 
                or_(Case.assigned_to.is_(None), Case.assigned_to == user.id,
                    Case.updated_at <= cutoff))
         .values(assigned_to=user.id, updated_at=when)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        holder = session.get(User, case.assigned_to) if case.assigned_to else None
-        who = holder.username if holder is not None else "another reviewer"
-        raise Conflict(f"case {case_id} is claimed by {who}")
-    session.refresh(case)
+        return False
     record(session, CaseClaimed(case_id, user.username), user.username)
-    return case
+    return True
 
 
 def release(session: Session, case_id: int, user: User) -> Case:
@@ -335,12 +346,8 @@ def next_case(session: Session, f: QueueFilter, user: User, *,
                 continue
             if status == "escalated" and escalated_by(session, c["id"]) == user.id:
                 continue
-            try:
-                with session.begin_nested():
-                    claim(session, c["id"], user, now=when)
-            except Conflict:
-                continue
-            return int(c["id"])
+            if try_claim(session, c["id"], user, now=when):
+                return int(c["id"])
     return None
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from warding.actions.executor import queue_actions, run_pending
 from warding.audit.log import record
+from warding.db.engine import begin_write
 from warding.errors import Conflict, InvalidInput, WardingError
 from warding.events import BulkDecisionRecorded
 from warding.review.decisions import DecisionInput, decide
@@ -48,6 +49,7 @@ def record_bulk_decision(app: Any, case_id: int, copy_ids: list[int], d: Decisio
     skipped: list[dict[str, Any]] = []
     all_actions: list[int] = []
     with app.transaction() as session:
+        begin_write(session)  # SQLite: one real transaction around the savepoints below
         allowed = {c["case_id"] for c in copies_of(session, case_id)}
         stray = [i for i in wanted if i not in allowed]
         if stray:

@@ -17,6 +17,7 @@ from warding.actions.delivery import (
     status_counts,
 )
 from warding.actions.notice import get_statement
+from warding.db.engine import savepoint
 from warding.db.models import User
 from warding.errors import InvalidInput, WardingError
 from warding.web.deps import SessionDep, WardingDep, require
@@ -66,7 +67,7 @@ def action_page(action_id: int, request: Request, session: SessionDep,
 def retry(action_id: int, request: Request, w: WardingDep, session: SessionDep,
           user: ActionManager) -> Response:
     try:
-        with session.begin_nested():
+        with savepoint(session):
             requeue(session, action_id, actor=user.username,
                     extra_attempts=w.settings.action_max_attempts)
     except WardingError as exc:

@@ -12,6 +12,7 @@ from warding.accounts.roles import ROLES
 from warding.accounts.service import create_user, list_users, set_active, set_role
 from warding.audit.log import verify
 from warding.audit.queries import EVENT_PAGE, list_events
+from warding.db.engine import savepoint
 from warding.db.models import User
 from warding.errors import WardingError
 from warding.web.deps import SessionDep, require
@@ -32,7 +33,7 @@ def users_page(request: Request, session: SessionDep, user: Admin) -> Response:
 def _change(request: Request, session: SessionDep, fn: Callable[[], object],
             message: str) -> Response:
     try:
-        with session.begin_nested():
+        with savepoint(session):
             fn()
     except WardingError as exc:
         flash(request, str(exc), "error")

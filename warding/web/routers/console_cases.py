@@ -12,10 +12,17 @@ from starlette.responses import RedirectResponse, Response
 from warding.accounts.roles import allowed
 from warding.actions.notice import list_statements
 from warding.cases.queries import case_detail, claim, release
+from warding.db.engine import savepoint
 from warding.db.models import User
 from warding.errors import InvalidInput, WardingError
 from warding.review.context import copies_of
-from warding.review.decisions import EXEMPTIONS, POLICY_CATEGORIES, DecisionInput, escalated_by
+from warding.review.decisions import (
+    EXEMPTIONS,
+    POLICY_CATEGORIES,
+    DecisionInput,
+    escalated_by,
+    get_case,
+)
 from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
 from warding.web.deps import SessionDep, WardingDep, require
@@ -70,16 +77,16 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, *,
 
 @router.get("/cases/{case_id}")
 def case_page(case_id: int, request: Request, session: SessionDep, user: Viewer) -> Response:
-    page = _case_page(request, session, user, case_id)
+    get_case(session, case_id)  # 404 before anything is counted
     if allowed(user.role, "own_settings"):
-        record_view(session, user.id, case_id)
-    return page
+        record_view(session, user.id, case_id)  # first, so the counter includes this case
+    return _case_page(request, session, user, case_id)
 
 
 @router.post("/cases/{case_id}/claim")
 def claim_case(case_id: int, request: Request, session: SessionDep, user: Decider) -> Response:
     try:
-        with session.begin_nested():
+        with savepoint(session):
             claim(session, case_id, user)
     except WardingError as exc:
         flash(request, str(exc), "error")
@@ -92,7 +99,7 @@ def claim_case(case_id: int, request: Request, session: SessionDep, user: Decide
 def release_case(case_id: int, request: Request, session: SessionDep,
                  user: Decider) -> Response:
     try:
-        with session.begin_nested():
+        with savepoint(session):
             release(session, case_id, user)
     except WardingError as exc:
         flash(request, str(exc), "error")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from warding.db.engine import savepoint
 from warding.db.models import User
 from warding.errors import WardingError
 from warding.review.wellness import get_settings, status, take_break, update_settings
@@ -43,7 +44,7 @@ def save_settings(
                "autoplay": autoplay == "on", "mute_audio": mute_audio == "on",
                "break_after_items": break_after_items, "break_after_minutes": break_after_minutes}
     try:
-        with session.begin_nested():
+        with savepoint(session):
             update_settings(session, user, changes, actor=user.username)
     except WardingError as exc:
         return render(request, "settings.html", {
