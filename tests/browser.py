@@ -107,7 +107,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Idempotency-Key", "")
                 expected = "sha256=" + hmac.new(receiver.secret, body,

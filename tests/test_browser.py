@@ -250,7 +250,7 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
             Decision.case_id == ids["img-2"]).order_by(Decision.id)).scalars())
         assert [d.kind for d in history] == ["decision", "appeal"]
         assert history[1].supersedes_id == history[0].id and history[0].violating
-        assert session.get(Case, ids["img-2"]).status == "decided"
+        assert session.get(Case, ids["img-2"]).status == "decided"  # type: ignore[union-attr]
 
     # -- settings and the break reminder ------------------------------------------------
     page.goto("/settings")

@@ -154,14 +154,16 @@ def _claim(session: Session, action_id: int, now: datetime) -> datetime | None:
 
 
 def _record(session: Session, action_id: int, outcome: ActionOutcome, *, started: datetime,
-            duration_ms: float, policy: RetryPolicy) -> dict[str, Any]:
+            duration_ms: float, policy: RetryPolicy,
+            clock: datetime | None = None) -> dict[str, Any]:
     action = session.get(Action, action_id)
     schedule = session.get(ActionSchedule, action_id)
     assert action is not None and schedule is not None
-    now = utcnow()
+    now = clock or utcnow()
     action.attempts += 1
     attempt = action.attempts
     next_at: datetime | None = None
+    status: str
     if outcome.status in ("done", "skipped"):
         status = outcome.status
     elif outcome.retry and attempt < schedule.max_attempts:
@@ -175,7 +177,7 @@ def _record(session: Session, action_id: int, outcome: ActionOutcome, *, started
     if status == "dead":
         schedule.dead_at = now
     session.add(ActionAttempt(
-        action_id=action.id, attempt=attempt, started_at=started, finished_at=now,
+        action_id=action.id, attempt=attempt, started_at=started, finished_at=utcnow(),
         status=outcome.status, detail=outcome.detail, http_status=outcome.http_status,
         duration_ms=round(duration_ms, 1), next_attempt_at=next_at,
     ))
@@ -194,8 +196,8 @@ def run_pending(app: Any, case_id: int | None = None, *, now: datetime | None = 
                 action_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Run every due action (of one case, or of the given ids); one outcome per action run.
 
-    ``now`` is the clock used to decide what is due (tests move it forward to reach
-    a retry); the delivery log records real times."""
+    ``now`` is the clock used to decide what is due and when a failure is tried next
+    (tests move it forward to reach a retry); the delivery log records real times."""
     policy = RetryPolicy.from_settings(app.settings)
     sinks = {s.name: s for s in app.action_sinks()}
     clock = now or utcnow()
@@ -225,5 +227,5 @@ def run_pending(app: Any, case_id: int | None = None, *, now: datetime | None = 
         duration = (time.perf_counter() - t0) * 1000
         with app.transaction() as session:
             results.append(_record(session, action_id, outcome, started=started,
-                                   duration_ms=duration, policy=policy))
+                                   duration_ms=duration, policy=policy, clock=now))
     return results

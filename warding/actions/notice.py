@@ -45,23 +45,23 @@ TCO = "Regulation (EU) 2021/784 on addressing the dissemination of terrorist con
 GROUNDS: dict[str, tuple[str, str, str]] = {
     "incitement_glorification": (
         "illegal_content", f"{TCO}, Art. 2(7)(a)",
-        "material that incites the commission of terrorist offences, directly or indirectly, "
-        "for example by glorifying terrorist acts"),
+        ("material that incites the commission of terrorist offences, directly or indirectly, "
+         "for example by glorifying terrorist acts")),
     "solicitation_recruitment": (
         "illegal_content", f"{TCO}, Art. 2(7)(b) and (c)",
-        "material that solicits a person or a group to commit or contribute to terrorist "
-        "offences, or to participate in the activities of a terrorist group"),
+        ("material that solicits a person or a group to commit or contribute to terrorist "
+         "offences, or to participate in the activities of a terrorist group")),
     "instruction": (
         "illegal_content", f"{TCO}, Art. 2(7)(d)",
-        "material that provides instruction on making or using weapons, explosives or "
-        "hazardous substances, or on other methods, for the purpose of terrorist offences"),
+        ("material that provides instruction on making or using weapons, explosives or "
+         "hazardous substances, or on other methods, for the purpose of terrorist offences")),
     "threat": (
         "illegal_content", f"{TCO}, Art. 2(7)(e)",
         "material that constitutes a threat to commit a terrorist offence"),
     "perpetrator_content": (
         "incompatible_with_terms", "the platform's terms of service",
-        "content produced by the perpetrators of a terrorist or violent extremist attack, "
-        "which the terms of service do not allow"),
+        ("content produced by the perpetrators of a terrorist or violent extremist attack, "
+         "which the terms of service do not allow")),
 }
 
 # What a match of each signal type means, in words an uploader can follow.

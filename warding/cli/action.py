@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -34,7 +34,7 @@ def run(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", help="pending, sending, failed, done, skipped or dead (the dead-letter list).")] = None,  # noqa: UP007
+    status: Annotated[str | None, typer.Option("--status", help="pending, sending, failed, done, skipped or dead (the dead-letter list).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
