@@ -144,7 +144,7 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
     # The image is blurred and grey until revealed, one click at a time.
     img = "img.media"
     assert "blur(" in computed_filter(page, img) and "grayscale(1)" in computed_filter(page, img)
-    shots.take(page, "case-blurred")
+    shots.take(page, "case-blurred", full_page=False)
     page.click(img)
     assert computed_filter(page, img) == "none"
     page.keyboard.press("r")  # hide everything again
@@ -157,7 +157,7 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
     assert page.input_value("#category") == "incitement_glorification"
     page.keyboard.press("e")
     page.keyboard.type("Exact copy of a known image; the copies are the same file.")
-    shots.take(page, "case-decide")
+    shots.take(page, "case-decide", full_page=False)
     page.keyboard.press("Control+Enter")
     page.wait_for_url(re.compile(r"/cases/\d+$"))
     expect(page.locator(".flash", has_text="and 2 copies")).to_have_count(1)
@@ -183,7 +183,7 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
             if what == "ordinary":
                 marks = page.locator("#item-text mark.hl-classifier")
                 expect(marks).to_have_count(3)
-                shots.take(page, "case-highlights")
+                shots.take(page, "case-highlights", full_page=False)
             else:
                 expect(page.locator("#item-text mark.hl-bank")).to_have_count(1)
                 page.select_option("#exemption", "journalism")
@@ -223,7 +223,7 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
     expect(page.locator("#actions-table tr[data-sink=webhook][data-status=done]")).to_have_count(7)
     expect(page.locator("#delivery-log tr[data-sink=webhook][data-status=failed]").first) \
         .to_contain_text("503")
-    shots.take(page, "deliveries")
+    shots.take(page, "deliveries", full_page=False)
 
     # -- reversal on appeal keeps the history -------------------------------------------
     page.goto(f"/cases/{ids['img-2']}")

@@ -112,6 +112,8 @@ def highlight_text(text: str, reasons: Sequence[dict[str, Any]],
         "notes": list(dict.fromkeys(notes)),
         "whole_text_match": bool(notes),
         "marked": any(s["mark"] for s in segments),
+        "bank_marked": any(s["mark"] == "bank" for s in segments),
+        "classifier_marked": any(s["mark"] == "classifier" for s in segments),
     }
 
 
