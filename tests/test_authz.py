@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -26,6 +27,13 @@ from warding.review.service import record_decision
 from warding.web.factory import create_app
 
 Entry = tuple[str, str, str, dict[str, Any]]  # method, path, permission, request kwargs
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheaper argon2 parameters: these tests log in as every role many times."""
+    monkeypatch.setattr("warding.accounts.service._hasher",
+                        lambda: PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
 
 
 @pytest.fixture
@@ -214,3 +222,54 @@ def test_anonymous_gets_nothing(world: tuple[Warding, dict[str, Any]]) -> None:
             if expected == 303:
                 assert r.headers["location"].startswith("/login")
     client.close()
+
+
+def test_scoped_api_keys_do_less_than_their_role(world: tuple[Warding, dict[str, Any]],
+                                                 tmp_path: Any) -> None:
+    from tests.cli_helpers import CLI
+    from warding.accounts.service import create_api_key
+    from warding.errors import InvalidInput
+
+    w, ids = world
+    with w.transaction() as session:
+        key = create_api_key(session, "admin", actor="test",
+                             scopes=["view_statements", "match"])
+        with pytest.raises(InvalidInput, match="does not have decide"):
+            create_api_key(session, "analyst", actor="test", scopes=["decide"])
+    headers = {"Authorization": f"Bearer {key}"}
+    client = TestClient(create_app(w))
+    assert client.get(f"/api/statements/{ids['statement']}", headers=headers).status_code == 200
+    assert client.post("/api/match", headers=headers, json={"url": "https://x.invalid/"}) \
+        .status_code == 200
+    refused = client.get("/api/cases", headers=headers)
+    assert refused.status_code == 403 and "scope view_cases" in refused.json()["detail"]
+    assert client.get("/api/users", headers=headers).status_code == 403
+    client.close()
+    with w.transaction() as session:
+        event = session.execute(select(AuditEvent).where(
+            AuditEvent.event_type == "user.api_key_created")
+            .order_by(AuditEvent.id.desc())).scalars().first()
+        assert event is not None and event.data["scopes"] == ["match", "view_statements"]
+    cli = CLI(tmp_path, db=w.settings.database_url)
+    cli.data_dir = w.settings.data_dir
+    out = cli.run("user", "api-key", "api", "--scope", "match", "--scope", "view_banks")
+    assert out.stdout.startswith("wd_")
+    assert "scopes must be among" in cli.run("user", "api-key", "api", "--scope", "decide",
+                                             code=1).stderr
+
+
+def test_every_api_endpoint_is_in_the_openapi_document(
+        world: tuple[Warding, dict[str, Any]]) -> None:
+    w, ids = world
+    spec = TestClient(create_app(w)).get("/openapi.json").json()
+    names = {"cases": "{case_id}", "actions": "{action_id}", "statements": "{statement_id}",
+             "banks": "{name}", "users": "{username}"}
+    for method, path, _, _ in api_table(ids):
+        if path.startswith("/media/"):
+            continue
+        parts = path.split("?")[0].split("/")
+        if len(parts) > 3 and parts[2] in names and parts[3] not in ("next", "attempts", "run"):
+            parts[3] = names[parts[2]]
+        template = "/".join(parts)
+        assert template in spec["paths"], template
+        assert method.lower() in spec["paths"][template], (method, template)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 
@@ -173,6 +173,7 @@ class ApiKeyCreated(Event):
     type: ClassVar[str] = "user.api_key_created"
     username: str
     prefix: str
+    scopes: list[str] = field(default_factory=list)
 
     def subject(self) -> str:
         return f"user:{self.username}"

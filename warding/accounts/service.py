@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warding.accounts.roles import ROLES
+from warding.accounts.roles import PERMISSIONS, ROLES
 from warding.audit.log import record
 from warding.db.models import ApiKey, User
 from warding.errors import Conflict, InvalidInput, NotFound
@@ -138,20 +138,39 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, username: str, *, actor: str) -> str:
-    """A new key for ``username``; only its SHA-256 is stored, the key is shown once."""
+def create_api_key(session: Session, username: str, *, actor: str,
+                   scopes: list[str] | None = None) -> str:
+    """A new key for ``username``; only its SHA-256 is stored, the key is shown once.
+
+    ``scopes`` narrows what the key may do to these permissions (each one the user's role
+    has); without scopes the key may do all its user's role may."""
     user = get_user(session, username)
+    wanted = sorted(set(scopes or []))
+    granted = PERMISSIONS.get(user.role, frozenset())
+    unknown = [s for s in wanted if s not in granted]
+    if unknown:
+        raise InvalidInput(f"the {user.role} role does not have {', '.join(unknown)}; "
+                           f"scopes must be among: {', '.join(sorted(granted))}")
     key = "wd_" + secrets.token_urlsafe(32)
-    session.add(ApiKey(user_id=user.id, prefix=key[:10], key_hash=_key_hash(key), scopes=[]))
-    record(session, ApiKeyCreated(username, key[:10]), actor)
+    session.add(ApiKey(user_id=user.id, prefix=key[:10], key_hash=_key_hash(key),
+                       scopes=wanted))
+    record(session, ApiKeyCreated(username, key[:10], wanted), actor)
     return key
 
 
-def user_for_api_key(session: Session, key: str) -> User | None:
+def api_key_owner(session: Session, key: str) -> tuple[User, frozenset[str] | None] | None:
+    """The active user a key acts as and the key's scopes (None: the role's permissions)."""
     row = session.execute(
         select(ApiKey).where(ApiKey.key_hash == _key_hash(key), ApiKey.revoked.is_(False))
     ).scalar_one_or_none()
     if row is None:
         return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    return user, (frozenset(row.scopes) if row.scopes else None)
+
+
+def user_for_api_key(session: Session, key: str) -> User | None:
+    owner = api_key_owner(session, key)
+    return owner[0] if owner is not None else None

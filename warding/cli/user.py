@@ -54,13 +54,14 @@ def list_(
 def api_key(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Username the key acts as.")],
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Limit the key to this permission (repeatable), e.g. match, view_statements.")] = None,
 ) -> None:
     """Create an API key (shown once; only its hash is stored)."""
     from warding.accounts.service import create_api_key
 
     w = get_app(ctx)
     with friendly_errors(), w.transaction() as session:
-        key = create_api_key(session, name, actor="cli")
+        key = create_api_key(session, name, actor="cli", scopes=scope or None)
     typer.echo(key)
 
 
