@@ -258,7 +258,8 @@ def test_reviewer_clears_a_mixed_queue(browser: Any, live: tuple[Warding, rs.Sce
     shots.take(page, "settings")
     page.click("#settings-form button[type=submit]")
     expect(page.locator(".flash", has_text="saved")).to_have_count(1)
-    page.goto("/next")
+    page.keyboard.press("n")  # next case: a break is due first
+    page.wait_for_url(f"{base}/break")
     expect(page.locator("h1")).to_have_text("Time for a break")
     shots.take(page, "break")
 

@@ -293,9 +293,22 @@ def test_console_case_page_follows_the_reviewers_settings(
         page = client.get(f"/cases/{sc.cases['img-2']}").text
         assert 'class="media grey"' in page and "blurred" not in page.split("<main")[1]
         assert 'id="break-reminder"' in page  # two cases seen, limit two
-        assert "Time for a break" in client.get("/next").text
-        assert client.get("/next?continue=1", follow_redirects=False).status_code == 303
+        r = client.post("/next", data={"csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/break"
+        assert "Time for a break" in client.get("/break").text
+        r = client.post("/next", data={"csrf_token": token, "continue": "1"},
+                        follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/cases/")
+        assert client.get("/next").status_code == 405  # claiming is never a GET
         r = client.post("/wellness/break", data={"csrf_token": csrf_of(page)},
                         follow_redirects=False)
         assert r.status_code == 303
         assert 'id="break-reminder"' not in client.get("/").text
+
+
+def test_known_links_are_marked_in_the_link_list() -> None:
+    from warding.review.highlight import known_links
+
+    links = ["https://files.example.net/share/abc?utm_source=x", "https://other.example/",
+             "not a url at all", 42]
+    assert known_links(links, ["https://files.example.net/share/abc"]) == [links[0]]

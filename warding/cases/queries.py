@@ -215,7 +215,7 @@ def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
 
 def case_detail(session: Session, case_id: int) -> dict[str, Any]:
     from warding.review.context import item_context, similar_decided
-    from warding.review.highlight import highlight_text
+    from warding.review.highlight import highlight_text, known_links
 
     case = session.get(Case, case_id)
     if case is None:
@@ -260,6 +260,7 @@ def case_detail(session: Session, case_id: int) -> dict[str, Any]:
         select(Match.value).where(Match.item_id == item.id, Match.signal_type == "url"))]
     detail["highlights"] = highlight_text(item.text or "", case.reasons, classifications,
                                           url_values)
+    detail["highlights"]["known_links"] = known_links(item.outlinks or [], url_values)
     return detail
 
 

@@ -136,3 +136,18 @@ def _segments(text: str, marks: list[tuple[int, int, str, str]]) -> list[dict[st
                         "title": tag[2] if tag else ""})
             run_start = i
     return out
+
+
+def known_links(links: Iterable[object], url_values: Iterable[str]) -> list[str]:
+    """The item's links whose canonical form a bank knows (marked in the link list)."""
+    wanted = set(url_values)
+    out = []
+    for link in links:
+        if not isinstance(link, str):
+            continue
+        try:
+            if canonical_url(link) in wanted:
+                out.append(link)
+        except ValueError:
+            continue
+    return out

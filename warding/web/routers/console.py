@@ -1,4 +1,5 @@
-"""The review console's queue (HTML): filters, ordering, "next case" and the shortcuts page.
+"""The review console's queue (HTML): filters, ordering, "next case", the break page and
+the shortcuts page.
 
 The queue's filters are kept in the session, so "next case" after a decision
 continues with the queue the reviewer was working on.
@@ -7,9 +8,10 @@ continues with the queue the reviewer was working on.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
@@ -77,7 +79,7 @@ def _params(request: Request) -> dict[str, str]:
     return {k: str(request.query_params.get(k, ""))[:200] for k in FILTER_NAMES}
 
 
-def wellness_for(request: Request, session: Any, user: User) -> dict[str, Any] | None:
+def wellness_for(request: Request, session: Session, user: User) -> dict[str, Any] | None:
     if not allowed(user.role, "own_settings"):
         return None
     return wellness_status(session, user.id)
@@ -116,30 +118,40 @@ def queue(
     })
 
 
-@router.get("/next")
-def next_in_queue(
-    request: Request,
-    session: SessionDep,
-    user: Decider,
-    go: Annotated[str, Query(alias="continue", max_length=5)] = "",
-) -> Response:
-    """Claim the most urgent case of the current queue and open it; or say the queue is clear.
-    When a break is due, ask first (the reviewer may continue anyway)."""
-    query = request.session.get(QUEUE_KEY) or ""
+def next_response(request: Request, session: Session, user: User, *,
+                  skip_break: bool = False) -> Response:
+    """Claim the most urgent case of the current queue and open it, or say the queue is
+    clear. When a break is due, ask first (the reviewer may continue anyway)."""
+    query = str(request.session.get(QUEUE_KEY) or "")
     wellness = wellness_for(request, session, user)
-    if wellness and wellness["break_due"] and go != "1":
-        return render(request, "break.html", {"wellness": wellness})
-    from urllib.parse import parse_qsl
-
-    params = dict(parse_qsl(str(query)))
+    if wellness and wellness["break_due"] and not skip_break:
+        return RedirectResponse("/break", status_code=303)
+    params = dict(parse_qsl(query))
     f = queue_filter({k: params.get(k, "") for k in FILTER_NAMES})
     if f.status not in ("open", "escalated"):
         f = QueueFilter(**{**f.__dict__, "status": "open"})
     case_id = next_case(session, f, user)
     if case_id is None:
         flash(request, "The queue is clear: no case left that you can take with these filters.")
-        return RedirectResponse("/?" + str(query) if query else "/", status_code=303)
+        return RedirectResponse("/?" + query if query else "/", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/next")
+def next_in_queue(
+    request: Request,
+    session: SessionDep,
+    user: Decider,
+    go: Annotated[str, Form(alias="continue", max_length=5)] = "",
+) -> Response:
+    """A POST (it claims a case), from the "Next case" button or the n key."""
+    return next_response(request, session, user, skip_break=go == "1")
+
+
+@router.get("/break")
+def break_page(request: Request, session: SessionDep, user: Decider) -> Response:
+    return render(request, "break.html", {"wellness": wellness_for(request, session, user),
+                                          "on_break_page": True})
 
 
 @router.get("/help")

@@ -27,7 +27,7 @@ from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
 from warding.web.deps import SessionDep, WardingDep, require
 from warding.web.errors import status_for
-from warding.web.routers.console import wellness_for
+from warding.web.routers.console import next_response, wellness_for
 from warding.web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -108,8 +108,12 @@ def release_case(case_id: int, request: Request, session: SessionDep,
     return RedirectResponse("/", status_code=303)
 
 
-def _after(then: str, case_id: int) -> str:
-    return "/next" if then == "next" else f"/cases/{case_id}"
+def _after(request: Request, session: Session, user: User, then: str,
+           case_id: int) -> Response:
+    """After a decision: the next case of the queue ("Record and next"), or this case."""
+    if then == "next":
+        return next_response(request, session, user)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}/decide")
@@ -156,7 +160,7 @@ def decide(
     outcome = "violating" if decision.violating else "not violating"
     label = "Appeal" if decision.kind == "appeal" else "Decision"
     flash(request, f"{label} recorded on case #{case_id}{extra}: {outcome}.")
-    return RedirectResponse(_after(then, case_id), status_code=303)
+    return _after(request, session, user, then, case_id)
 
 
 @router.post("/cases/{case_id}/escalate")
@@ -178,4 +182,4 @@ def escalate(
         return _case_page(request, session, user, case_id, error=str(exc),
                           status_code=status_for(exc))
     flash(request, f"Case #{case_id} is waiting for a second opinion.")
-    return RedirectResponse(_after(then, case_id), status_code=303)
+    return _after(request, session, user, then, case_id)

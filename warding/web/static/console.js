@@ -116,11 +116,13 @@
         ev.preventDefault();
         return;
       }
-      if (key === "c") {
-        var claimForm = document.querySelector('form[data-key-form="c"]');
-        if (claimForm) { claimForm.submit(); ev.preventDefault(); }
-        return;
-      }
+    }
+    // Forms bound to a key (claim, next case) are submitted by it.
+    var keyForm = document.querySelector('form[data-key-form="' + key + '"]');
+    if (keyForm && key.length === 1) {
+      ev.preventDefault();
+      if (keyForm.requestSubmit) { keyForm.requestSubmit(); } else { keyForm.submit(); }
+      return;
     }
     var target = Array.prototype.slice.call(document.querySelectorAll('[data-key="' + key + '"]'))
       .filter(visible)[0];
