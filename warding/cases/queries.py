@@ -3,7 +3,7 @@ and the claim (lock) that keeps two reviewers from deciding the same case."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -53,13 +53,18 @@ class QueueFilter:
     offset: int = 0
 
 
-def due_at(case: Case) -> datetime:
-    if case.deadline is not None:
-        return case.deadline
+def due(deadline: datetime | None, opened_at: datetime, severity: int) -> datetime:
+    """The deadline, or when a case of this severity is due."""
+    if deadline is not None:
+        return deadline
     for floor, hours in DUE_HOURS:
-        if case.severity >= floor:
-            return case.opened_at + timedelta(hours=hours)
-    return case.opened_at + timedelta(hours=DUE_HOURS[-1][1])
+        if severity >= floor:
+            return opened_at + timedelta(hours=hours)
+    return opened_at + timedelta(hours=DUE_HOURS[-1][1])
+
+
+def due_at(case: Case) -> datetime:
+    return due(case.deadline, case.opened_at, case.severity)
 
 
 def claim_active(case: Case, now: datetime | None = None) -> bool:
@@ -74,12 +79,16 @@ def _reason_banks(case: Case) -> list[str]:
 
 
 def reason_categories(case: Case) -> set[str]:
+    return categories_of(case.reasons)
+
+
+def categories_of(reasons: list[Any]) -> set[str]:
     """Policy categories the reasons point to: bank labels, and a classifier label when it
     names a policy category (the baseline classifier's does not)."""
     from warding.review.decisions import BANK_TO_POLICY, POLICY_CATEGORIES
 
     out: set[str] = set()
-    for r in case.reasons:
+    for r in reasons:
         if r.get("kind") == "bank_match":
             label = (r.get("labels") or {}).get("category")
             if isinstance(label, str):
@@ -98,7 +107,7 @@ def case_summary(case: Case, item: ContentItem, *, usernames: dict[int, str] | N
     kinds = sorted({str(r.get("kind")) for r in case.reasons})
     scores = [float(r["score"]) for r in case.reasons if r.get("kind") == "classifier"]
     when = now or utcnow()
-    due = due_at(case)
+    due_by = due_at(case)
     active = claim_active(case, when)
     return {
         "id": case.id,
@@ -106,8 +115,8 @@ def case_summary(case: Case, item: ContentItem, *, usernames: dict[int, str] | N
         "severity": case.severity,
         "opened_at": case.opened_at.isoformat(),
         "deadline": case.deadline.isoformat() if case.deadline else None,
-        "due_at": due.isoformat(),
-        "overdue": case.status == "open" and due < when,
+        "due_at": due_by.isoformat(),
+        "overdue": case.status == "open" and due_by < when,
         "assigned_to": case.assigned_to,
         "claimed_by": (usernames or {}).get(case.assigned_to) if active and case.assigned_to
         else None,
@@ -146,23 +155,49 @@ def _latest_categories(session: Session, case_ids: list[int]) -> dict[int, str |
     return out
 
 
+@dataclass(frozen=True)
+class _Row:
+    """What the queue needs to filter and order a case, without loading the case."""
+
+    id: int
+    severity: int
+    opened_at: datetime
+    deadline: datetime | None
+    assigned_to: int | None
+    updated_at: datetime
+
+    @property
+    def due(self) -> datetime:
+        return due(self.deadline, self.opened_at, self.severity)
+
+
 def _sort_key(order: str) -> Any:
     if order == "severity":
-        return lambda c: (-c.severity, due_at(c), c.id)
+        return lambda c: (-c.severity, c.due, c.id)
     if order == "oldest":
         return lambda c: (c.opened_at, c.id)
     if order == "newest":
         return lambda c: (-c.opened_at.timestamp(), -c.id)
-    return lambda c: (due_at(c), -c.severity, c.id)
+    return lambda c: (c.due, -c.severity, c.id)
 
 
-def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
-               now: datetime | None = None) -> list[dict[str, Any]]:
-    """The queue: filtered in SQL where the columns allow it, then by the reasons (JSON)."""
+def _ordered(session: Session, f: QueueFilter, viewer: User | None,
+             when: datetime) -> list[tuple[_Row, set[str] | None]]:
+    """Every case the filter keeps, in queue order, as light rows.
+
+    Columns are filtered in SQL; the reasons (JSON) are read only when a bank, reason
+    or category filter needs them. Only the page shown is then loaded in full, so the
+    queue stays quick with tens of thousands of open cases."""
     if f.order not in ORDERS:
         raise InvalidInput(f"unknown order {f.order!r}; use one of {', '.join(ORDERS)}")
-    when = now or utcnow()
-    query = select(Case, ContentItem).join(ContentItem, Case.item_id == ContentItem.id)
+    need_reasons = bool(f.bank or f.reason or f.category)
+    cols: list[Any] = [Case.id, Case.severity, Case.opened_at, Case.deadline, Case.assigned_to,
+                       Case.updated_at]
+    if need_reasons:
+        cols.append(Case.reasons)
+    query = select(*cols)
+    if f.source or f.lang:
+        query = query.join(ContentItem, Case.item_id == ContentItem.id)
     if f.status:
         query = query.where(Case.status == f.status)
     if f.source:
@@ -188,29 +223,44 @@ def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
             if uid is None:
                 return []
             query = query.where(active & (Case.assigned_to == uid))
-    rows = [(case, item) for case, item in session.execute(query)]
-    decided_cats = (_latest_categories(session, [c.id for c, _ in rows])
-                    if f.category else {})
-    kept: list[tuple[Case, ContentItem, set[str]]] = []
-    for case, item in rows:
-        if f.bank and f.bank not in _reason_banks(case):
-            continue
-        if f.reason and f.reason not in {r.get("kind") for r in case.reasons}:
-            continue
-        cats = reason_categories(case)
-        if f.category:
-            decided = decided_cats.get(case.id)
-            if decided:
-                cats = {decided}
-            if f.category not in cats:
+    rows = session.execute(query).all()
+    decided_cats = (_latest_categories(session, [r[0] for r in rows]) if f.category else {})
+    kept: list[tuple[_Row, set[str] | None]] = []
+    for r in rows:
+        cats: set[str] | None = None
+        if need_reasons:
+            reasons = r[6] or []
+            if f.bank and f.bank not in {x.get("bank") for x in reasons
+                                         if x.get("kind") == "bank_match"}:
                 continue
-        kept.append((case, item, cats))
+            if f.reason and f.reason not in {x.get("kind") for x in reasons}:
+                continue
+            cats = categories_of(reasons)
+            if f.category:
+                decided = decided_cats.get(r[0])
+                if decided:
+                    cats = {decided}
+                if f.category not in cats:
+                    continue
+        kept.append((_Row(*r[:6]), cats))
     key = _sort_key(f.order)
     kept.sort(key=lambda t: key(t[0]))
-    page = kept[f.offset:f.offset + f.limit]
-    names = _usernames(session) if page else {}
-    return [case_summary(c, i, usernames=names, categories=cats, now=when)
-            for c, i, cats in page]
+    return kept
+
+
+def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
+               now: datetime | None = None) -> list[dict[str, Any]]:
+    """The queue: one page of case summaries, most urgent first by default."""
+    when = now or utcnow()
+    page = _ordered(session, f, viewer, when)[f.offset:f.offset + f.limit]
+    if not page:
+        return []
+    loaded = {c.id: (c, i) for c, i in session.execute(
+        select(Case, ContentItem).join(ContentItem, Case.item_id == ContentItem.id)
+        .where(Case.id.in_([r.id for r, _ in page])))}
+    names = _usernames(session)
+    return [case_summary(*loaded[r.id], usernames=names, categories=cats, now=when)
+            for r, cats in page if r.id in loaded]
 
 
 def case_detail(session: Session, case_id: int) -> dict[str, Any]:
@@ -332,23 +382,25 @@ def release(session: Session, case_id: int, user: User) -> Case:
 
 def next_case(session: Session, f: QueueFilter, user: User, *,
               now: datetime | None = None) -> int | None:
-    """Claim and return the most urgent case ``user`` can take (their own claim first);
-    None when the queue is clear. A case this user escalated waits for someone else."""
+    """Claim and return the most urgent case ``user`` can take (their own live claim
+    first); None when the queue is clear. A case this user escalated waits for someone
+    else."""
     from warding.review.decisions import escalated_by
 
     when = now or utcnow()
-    statuses = [f.status] if f.status else ["open"]
-    for status in statuses:
-        base = QueueFilter(**{**f.__dict__, "status": status, "offset": 0, "limit": 10_000})
-        candidates = list_cases(session, base, viewer=user, now=when)
-        mine = [c for c in candidates if c["assigned_to"] == user.id and c["claimed_by"]]
-        for c in mine + candidates:
-            if c["claimed_by"] and c["assigned_to"] != user.id:
-                continue
-            if status == "escalated" and escalated_by(session, c["id"]) == user.id:
-                continue
-            if try_claim(session, c["id"], user, now=when):
-                return int(c["id"])
+    status = f.status or "open"
+    ordered = [r for r, _ in _ordered(session, replace(f, status=status, offset=0), user, when)]
+    cutoff = when - timedelta(minutes=CLAIM_MINUTES)
+
+    def held(r: _Row) -> bool:
+        return r.assigned_to is not None and r.updated_at > cutoff
+
+    mine = [r for r in ordered if held(r) and r.assigned_to == user.id]
+    for r in mine + [r for r in ordered if not held(r)]:
+        if status == "escalated" and escalated_by(session, r.id) == user.id:
+            continue
+        if try_claim(session, r.id, user, now=when):
+            return r.id
     return None
 
 
