@@ -2,8 +2,11 @@
 
 ``warding serve`` (and the demo) start one when ``action_worker_interval`` is above
 zero; without a server, ``warding action run`` does the same once (e.g. from cron).
-Several workers may run at once (several servers on one database): the lease taken
-by :func:`warding.actions.executor.run_pending` keeps them from sending one action twice.
+The web layer wakes it right after a decision commits, so a reviewer never waits on a
+slow platform webhook: the request returns at once and the worker delivers within
+moments. Several workers may run at once (several servers on one database): the lease
+taken by :func:`warding.actions.executor.run_pending` keeps them from sending one
+action twice.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class ActionWorker:
         self.app = app
         self.interval = interval
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -30,8 +34,16 @@ class ActionWorker:
         self._thread = threading.Thread(target=self._loop, name="warding-actions", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Run now rather than at the next interval (new actions were queued)."""
+        self._wake.set()
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
             try:
                 done = run_pending(self.app)
             except Exception:  # keep retrying later; the database may be back then
@@ -42,6 +54,7 @@ class ActionWorker:
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -14,9 +14,16 @@ from warding.review.decisions import DecisionInput, decide
 MAX_BULK = 500
 
 
+def _queued(actions: list[Any]) -> list[dict[str, Any]]:
+    return [{"action_id": a.id, "sink": a.sink, "status": "pending", "detail": "",
+             "attempts": 0, "next_attempt_at": None} for a in actions]
+
+
 def record_decision(app: Any, case_id: int, d: DecisionInput, *, actor: str,
-                    reviewer_id: int | None, automated: bool = False) -> dict[str, Any]:
-    """Decision and its queued actions commit together; the due actions then run."""
+                    reviewer_id: int | None, automated: bool = False,
+                    run_actions: bool = True) -> dict[str, Any]:
+    """Decision and its queued actions commit together; the actions then run here, or,
+    with ``run_actions=False``, are left to the action worker (which the caller wakes)."""
     with app.transaction() as session:
         decision = decide(session, case_id, d, actor=actor, reviewer_id=reviewer_id,
                           automated=automated)
@@ -24,12 +31,16 @@ def record_decision(app: Any, case_id: int, d: DecisionInput, *, actor: str,
                                 max_attempts=app.settings.action_max_attempts)
         decision_id = decision.id
         action_ids = [a.id for a in actions]
+        queued = _queued(actions)
+    if not run_actions:
+        return {"case_id": case_id, "decision_id": decision_id, "actions": queued}
     results = run_pending(app, action_ids=action_ids) if action_ids else []
     return {"case_id": case_id, "decision_id": decision_id, "actions": results}
 
 
 def record_bulk_decision(app: Any, case_id: int, copy_ids: list[int], d: DecisionInput, *,
-                         actor: str, reviewer_id: int | None) -> dict[str, Any]:
+                         actor: str, reviewer_id: int | None,
+                         run_actions: bool = True) -> dict[str, Any]:
     """Decide ``case_id`` and the chosen copies of its item with one decision.
 
     Only cases that are exact copies of the primary (``copies_of``) can be included,
@@ -48,6 +59,7 @@ def record_bulk_decision(app: Any, case_id: int, copy_ids: list[int], d: Decisio
     decided: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     all_actions: list[int] = []
+    queued: list[dict[str, Any]] = []
     with app.transaction() as session:
         begin_write(session)  # SQLite: one real transaction around the savepoints below
         allowed = {c["case_id"] for c in copies_of(session, case_id)}
@@ -72,9 +84,12 @@ def record_bulk_decision(app: Any, case_id: int, copy_ids: list[int], d: Decisio
                 skipped.append({"case_id": target, "reason": str(exc)})
                 continue
             all_actions += [a.id for a in actions]
+            queued += _queued(actions)
             decided.append({"case_id": target, "decision_id": decision.id})
         record(session, BulkDecisionRecorded(
             case_id, [x["case_id"] for x in decided], [x["decision_id"] for x in decided],
             d.violating, d.category), actor)
+    if not run_actions:
+        return {"case_id": case_id, "decided": decided, "skipped": skipped, "actions": queued}
     results = run_pending(app, action_ids=all_actions) if all_actions else []
     return {"case_id": case_id, "decided": decided, "skipped": skipped, "actions": results}

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -166,3 +166,28 @@ def require(permission: str) -> Callable[..., User]:
 
     dependency.__name__ = f"require_{permission}"
     return dependency
+
+
+# -- actions after a decision ------------------------------------------------------
+class ActionRunner:
+    """How a request's new actions get carried out: by the server's worker when one runs
+    (woken at once, so the reviewer never waits on a slow platform), otherwise inline."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+
+    @property
+    def inline(self) -> bool:
+        return self.worker is None
+
+    def queued(self) -> None:
+        """Call after the decision committed."""
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def action_runner(request: Request) -> ActionRunner:
+    return ActionRunner(getattr(request.app.state, "action_worker", None))
+
+
+ActionsDep = Annotated[ActionRunner, Depends(action_runner)]

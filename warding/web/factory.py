@@ -52,9 +52,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if w.settings.action_worker_interval > 0:
         worker = ActionWorker(w, w.settings.action_worker_interval)
         worker.start()
+        app.state.action_worker = worker
     try:
         yield
     finally:
+        app.state.action_worker = None
         if worker is not None:
             worker.stop()
 
@@ -72,6 +74,7 @@ def create_app(w: Warding) -> FastAPI:
     )
     app.state.warding = w
     app.state.templates = make_templates()
+    app.state.action_worker = None  # set while the server runs (lifespan)
     install_error_handlers(app)
     for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
         app.include_router(module.router)

@@ -11,7 +11,7 @@ from warding.db.models import User
 from warding.review.context import copies_of
 from warding.review.decisions import DecisionInput
 from warding.review.service import record_bulk_decision, record_decision
-from warding.web.deps import SessionDep, WardingDep, require
+from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.schemas import (
     CaseDetailOut,
     CasesOut,
@@ -115,29 +115,34 @@ def release_case(case_id: int, session: SessionDep, user: Decider) -> ReleaseOut
 @router.post("/{case_id}/decision", response_model=DecisionOut, status_code=201,
              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut},
                         422: {"model": ErrorOut}})
-def decide(case_id: int, body: DecisionIn, w: WardingDep, user: Decider) -> DecisionOut:
+def decide(case_id: int, body: DecisionIn, w: WardingDep, user: Decider,
+           runner: ActionsDep) -> DecisionOut:
     """Record a decision, an appeal (a new decision superseding the current one) or an
-    escalation (a request for a second opinion); the decision's actions then run."""
+    escalation (a request for a second opinion). Its actions are then carried out: by the
+    server's action worker when it runs (``actions`` are listed as pending; see
+    ``GET /api/actions?case_id=``), otherwise before the answer."""
     result = record_decision(
         w, case_id,
         DecisionInput(violating=body.violating, reason=body.reason, category=body.category or None,
                       exemption=body.exemption or None, kind=body.kind),
-        actor=user.username, reviewer_id=user.id,
+        actor=user.username, reviewer_id=user.id, run_actions=runner.inline,
     )
+    runner.queued()
     return DecisionOut(**result)
 
 
 @router.post("/{case_id}/bulk-decision", response_model=BulkDecisionOut, status_code=201,
              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut},
                         422: {"model": ErrorOut}})
-def decide_bulk(case_id: int, body: BulkDecisionIn, w: WardingDep,
-                user: Decider) -> BulkDecisionOut:
+def decide_bulk(case_id: int, body: BulkDecisionIn, w: WardingDep, user: Decider,
+                runner: ActionsDep) -> BulkDecisionOut:
     """Decide a case and the listed copies of its item with one decision. Copies that
     cannot be decided now are reported in ``skipped``."""
     result = record_bulk_decision(
         w, case_id, body.copies,
         DecisionInput(violating=body.violating, reason=body.reason, category=body.category or None,
                       exemption=body.exemption or None),
-        actor=user.username, reviewer_id=user.id,
+        actor=user.username, reviewer_id=user.id, run_actions=runner.inline,
     )
+    runner.queued()
     return BulkDecisionOut(**result)

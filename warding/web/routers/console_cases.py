@@ -25,7 +25,7 @@ from warding.review.decisions import (
 )
 from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
-from warding.web.deps import SessionDep, WardingDep, require
+from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.errors import status_for
 from warding.web.routers.console import next_response, wellness_for
 from warding.web.templating import flash, render
@@ -123,6 +123,7 @@ def decide(
     w: WardingDep,
     session: SessionDep,
     user: Decider,
+    runner: ActionsDep,
     violating: Annotated[str, Form(max_length=10)] = "",
     category: Annotated[str, Form(max_length=60)] = "",
     reason: Annotated[str, Form(max_length=10_000)] = "",
@@ -147,16 +148,18 @@ def decide(
         )
         if copies and decision.kind == "decision":
             out = record_bulk_decision(w, case_id, list(copies), decision, actor=user.username,
-                                       reviewer_id=user.id)
+                                       reviewer_id=user.id, run_actions=runner.inline)
             extra = f" and {len(out['decided']) - 1} cop{'y' if len(out['decided']) == 2 else 'ies'}"
             for s in out["skipped"]:
                 flash(request, f"Case #{s['case_id']} was not decided: {s['reason']}", "error")
         else:
-            record_decision(w, case_id, decision, actor=user.username, reviewer_id=user.id)
+            record_decision(w, case_id, decision, actor=user.username, reviewer_id=user.id,
+                            run_actions=runner.inline)
             extra = ""
     except WardingError as exc:
         return _case_page(request, session, user, case_id, form=form, error=str(exc),
                           status_code=status_for(exc))
+    runner.queued()
     outcome = "violating" if decision.violating else "not violating"
     label = "Appeal" if decision.kind == "appeal" else "Decision"
     flash(request, f"{label} recorded on case #{case_id}{extra}: {outcome}.")
