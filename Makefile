@@ -1,12 +1,12 @@
 # The two commands of the README:
 #   make demo   set up and run the demo console on http://127.0.0.1:8000
-#   make test   set up and run the whole test suite (PostgreSQL included)
+#   make test   set up and run the whole test suite (PostgreSQL and the browser tests included)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup postgres bench clean
+.PHONY: demo test setup postgres chromium screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ demo: $(STAMP)
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: $(STAMP) postgres
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+test: $(STAMP) postgres chromium
 	$(BIN)/python -m pytest
+
+# Pictures of the console for docs/console.md, taken by the browser tests.
+screenshots: $(STAMP) chromium
+	WARDING_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) warding.db warding.db-* warding-data .pytest_cache

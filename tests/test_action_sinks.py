@@ -8,6 +8,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
 from warding.actions.executor import run_pending
 from warding.actions.sinks import WebhookSink
-from warding.db.models import Action, BankEntry, ContentItem
+from warding.db.models import Action, BankEntry, ContentItem, utcnow
 from warding.demo import content
 from warding.pipeline.scan import scan_paths
 from warding.plugins import action_sink_classes
@@ -106,9 +107,11 @@ def test_webhook_signed_retried_once_delivered(app_factory: Any, receiver: Recei
     statuses = {a["sink"]: a["status"] for a in out["actions"]}
     assert statuses["webhook"] == "failed"  # the receiver refused the first attempt
     assert statuses["log"] == "done" and statuses["add_to_bank"] == "done"
-    retried = run_pending(app)
+    assert run_pending(app) == []  # the retry waits for its backoff
+    later = utcnow() + timedelta(hours=2)
+    retried = run_pending(app, now=later)
     assert [r["status"] for r in retried] == ["done"]
-    assert run_pending(app) == []  # nothing left: delivered exactly once
+    assert run_pending(app, now=later) == []  # nothing left: delivered exactly once
     assert len(receiver.calls) == 2
     headers, body = receiver.calls[-1]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()

@@ -264,7 +264,7 @@ def test_case_view_blurs_media_and_shows_reasons(w: Warding,
     case = make_case(w)
     client, _ = logged_in(client_for, "reviewer")
     page = client.get(f"/cases/{case.id}").text
-    assert re.search(rf'<img class="media blurred"[^>]*src="/media/{case.image_sha}"', page)
+    assert re.search(rf'<img class="media blurred grey"[^>]*src="/media/{case.image_sha}"', page)
     video = re.search(r"<video[^>]*>", page)
     assert video and "muted" in video.group(0) and "autoplay" not in video.group(0)
     assert "autoplay" not in page

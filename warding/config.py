@@ -66,6 +66,25 @@ class Settings(BaseSettings):
         default_factory=lambda: ["log"],
         description="Action sinks run on a violating decision, in order.",
     )
+    action_max_attempts: int = Field(
+        default=8, ge=1,
+        description="Attempts of an action before it goes to the dead-letter list.",
+    )
+    action_retry_base_seconds: float = Field(
+        default=30.0, gt=0,
+        description="Delay before the first retry of a failed action; doubled after each failure.",
+    )
+    action_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two attempts of an action."
+    )
+    action_worker_interval: float = Field(
+        default=5.0, ge=0,
+        description="Seconds between two runs of the web server's action retry worker; 0 turns it off.",
+    )
+    notice_redress_url: str | None = Field(
+        default=None,
+        description="Where uploaders complain about a decision; named in every statement of reasons.",
+    )
 
     @property
     def media_dir(self) -> Path:

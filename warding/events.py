@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 
@@ -141,6 +141,8 @@ class ActionExecuted(Event):
     sink: str
     status: str
     detail: str
+    attempt: int = 0
+    next_attempt_at: str | None = None
 
     def subject(self) -> str:
         return f"case:{self.case_id}"
@@ -171,6 +173,7 @@ class ApiKeyCreated(Event):
     type: ClassVar[str] = "user.api_key_created"
     username: str
     prefix: str
+    scopes: list[str] = field(default_factory=list)
 
     def subject(self) -> str:
         return f"user:{self.username}"
@@ -184,3 +187,109 @@ class CaseClaimed(Event):
 
     def subject(self) -> str:
         return f"case:{self.case_id}"
+
+
+# -- review console and actions (issue 5) ---------------------------------------
+@dataclass(frozen=True)
+class CaseReleased(Event):
+    type: ClassVar[str] = "case.released"
+    case_id: int
+    username: str
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+
+@dataclass(frozen=True)
+class BulkDecisionRecorded(Event):
+    """One decision applied to copies of one item; each case also gets its own case.decided."""
+
+    type: ClassVar[str] = "case.bulk_decided"
+    primary_case_id: int
+    case_ids: list[int]
+    decision_ids: list[int]
+    violating: bool
+    category: str | None
+
+    def subject(self) -> str:
+        return f"case:{self.primary_case_id}"
+
+
+@dataclass(frozen=True)
+class ActionDeadLettered(Event):
+    type: ClassVar[str] = "action.dead_lettered"
+    action_id: int
+    case_id: int
+    sink: str
+    attempts: int
+    detail: str
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+
+@dataclass(frozen=True)
+class ActionRequeued(Event):
+    type: ClassVar[str] = "action.requeued"
+    action_id: int
+    case_id: int
+    sink: str
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+
+@dataclass(frozen=True)
+class StatementIssued(Event):
+    type: ClassVar[str] = "statement.issued"
+    statement_id: int
+    case_id: int
+    decision_id: int
+    restriction: str
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+
+@dataclass(frozen=True)
+class BankEntriesDisabled(Event):
+    type: ClassVar[str] = "bank.entries_disabled"
+    bank: str
+    entry_ids: list[int]
+    how: str
+
+    def subject(self) -> str:
+        return f"bank:{self.bank}"
+
+
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    """A person's own console settings (wellness) changed: old and new values."""
+
+    type: ClassVar[str] = "user.settings_changed"
+    username: str
+    changes: dict[str, Any]
+
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
+class RoleChanged(Event):
+    type: ClassVar[str] = "user.role_changed"
+    username: str
+    old_role: str
+    new_role: str
+
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
+class UserActiveChanged(Event):
+    type: ClassVar[str] = "user.active_changed"
+    username: str
+    active: bool
+
+    def subject(self) -> str:
+        return f"user:{self.username}"

@@ -44,6 +44,7 @@ BUILTIN_ACTION_SINKS = (
     "warding.actions.sinks:LogSink",
     "warding.actions.sinks:WebhookSink",
     "warding.actions.sinks:AddToBankSink",
+    "warding.actions.notice:NotifyUploaderSink",
 )
 
 

@@ -6,11 +6,15 @@ ROLES = ("admin", "reviewer", "analyst", "api")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"view_cases", "decide", "view_media", "manage_banks", "view_banks",
-                        "scan", "match", "classify", "manage_users", "view_audit", "view_stats"}),
+                        "scan", "match", "classify", "manage_users", "view_audit", "view_stats",
+                        "view_actions", "manage_actions", "view_statements", "own_settings"}),
     "reviewer": frozenset({"view_cases", "decide", "view_media", "view_banks", "match",
-                           "classify"}),
-    "analyst": frozenset({"view_cases", "view_banks", "match", "classify", "view_stats"}),
-    "api": frozenset({"view_banks", "match", "classify", "scan", "manage_banks"}),
+                           "classify", "view_actions", "view_statements", "own_settings"}),
+    "analyst": frozenset({"view_cases", "view_banks", "match", "classify", "view_stats",
+                          "view_actions", "view_statements", "own_settings"}),
+    # The platform's own client: matching, banks, and the statements it passes on.
+    "api": frozenset({"view_banks", "match", "classify", "scan", "manage_banks",
+                      "view_statements"}),
 }
 
 

@@ -11,11 +11,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warding.accounts.roles import ROLES
+from warding.accounts.roles import PERMISSIONS, ROLES
 from warding.audit.log import record
 from warding.db.models import ApiKey, User
 from warding.errors import Conflict, InvalidInput, NotFound
-from warding.events import ApiKeyCreated, LoginFailed, LoginSucceeded, PasswordChanged, UserCreated
+from warding.events import (
+    ApiKeyCreated,
+    LoginFailed,
+    LoginSucceeded,
+    PasswordChanged,
+    RoleChanged,
+    UserActiveChanged,
+    UserCreated,
+)
 
 MIN_PASSWORD = 12
 
@@ -65,6 +73,39 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     return user
 
 
+def _active_admins(session: Session) -> int:
+    return len(session.execute(
+        select(User.id).where(User.role == "admin", User.active.is_(True))).all())
+
+
+def set_role(session: Session, username: str, role: str, *, actor: str) -> User:
+    """Change a user's role (a setting change, audited with the old and new role).
+    The last active admin keeps the role, so nobody can lock the installation out."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    user = get_user(session, username)
+    if user.role == role:
+        return user
+    if user.role == "admin" and user.active and _active_admins(session) <= 1:
+        raise Conflict(f"{username!r} is the last active admin; make another admin first")
+    old = user.role
+    user.role = role
+    record(session, RoleChanged(username, old, role), actor)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> User:
+    """Disable (or re-enable) a user: a disabled user's sessions and API keys stop working."""
+    user = get_user(session, username)
+    if user.active == active:
+        return user
+    if not active and user.role == "admin" and _active_admins(session) <= 1:
+        raise Conflict(f"{username!r} is the last active admin; make another admin first")
+    user.active = active
+    record(session, UserActiveChanged(username, active), actor)
+    return user
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
@@ -97,20 +138,39 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, username: str, *, actor: str) -> str:
-    """A new key for ``username``; only its SHA-256 is stored, the key is shown once."""
+def create_api_key(session: Session, username: str, *, actor: str,
+                   scopes: list[str] | None = None) -> str:
+    """A new key for ``username``; only its SHA-256 is stored, the key is shown once.
+
+    ``scopes`` narrows what the key may do to these permissions (each one the user's role
+    has); without scopes the key may do all its user's role may."""
     user = get_user(session, username)
+    wanted = sorted(set(scopes or []))
+    granted = PERMISSIONS.get(user.role, frozenset())
+    unknown = [s for s in wanted if s not in granted]
+    if unknown:
+        raise InvalidInput(f"the {user.role} role does not have {', '.join(unknown)}; "
+                           f"scopes must be among: {', '.join(sorted(granted))}")
     key = "wd_" + secrets.token_urlsafe(32)
-    session.add(ApiKey(user_id=user.id, prefix=key[:10], key_hash=_key_hash(key), scopes=[]))
-    record(session, ApiKeyCreated(username, key[:10]), actor)
+    session.add(ApiKey(user_id=user.id, prefix=key[:10], key_hash=_key_hash(key),
+                       scopes=wanted))
+    record(session, ApiKeyCreated(username, key[:10], wanted), actor)
     return key
 
 
-def user_for_api_key(session: Session, key: str) -> User | None:
+def api_key_owner(session: Session, key: str) -> tuple[User, frozenset[str] | None] | None:
+    """The active user a key acts as and the key's scopes (None: the role's permissions)."""
     row = session.execute(
         select(ApiKey).where(ApiKey.key_hash == _key_hash(key), ApiKey.revoked.is_(False))
     ).scalar_one_or_none()
     if row is None:
         return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    return user, (frozenset(row.scopes) if row.scopes else None)
+
+
+def user_for_api_key(session: Session, key: str) -> User | None:
+    owner = api_key_owner(session, key)
+    return owner[0] if owner is not None else None

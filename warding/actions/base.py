@@ -25,12 +25,20 @@ class ActionRequest:
     exemption: str | None
     automated: bool
     item: dict[str, Any] = field(default_factory=dict)
+    kind: str = "decision"
+    supersedes_decision_id: int | None = None
 
 
 @dataclass(frozen=True)
 class ActionOutcome:
+    """What a sink did. ``failed`` outcomes are retried with backoff unless ``retry`` is
+    False (the target refused for good, e.g. HTTP 400): those go to the dead-letter list
+    at once. ``http_status`` is kept in the delivery log when the sink spoke HTTP."""
+
     status: Status
     detail: str = ""
+    http_status: int | None = None
+    retry: bool = True
 
 
 class ActionSink(ABC):

@@ -23,6 +23,9 @@ class LogSink(ActionSink):
         return ActionOutcome("done", f"recorded: {verb}")
 
 
+RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -32,6 +35,8 @@ class WebhookSink(ActionSink):
 
     Headers: ``X-Warding-Signature: sha256=<hex>`` over the raw body and
     ``Idempotency-Key``. Nothing leaves the machine unless ``webhook_url`` is set.
+    Failures are retried with backoff by the executor; a receiver that already
+    acted on an ``Idempotency-Key`` should answer 2xx again without acting.
     """
 
     name: ClassVar[str] = "webhook"
@@ -59,6 +64,8 @@ class WebhookSink(ActionSink):
             "exemption": request.exemption,
             "automated": request.automated,
             "item": request.item,
+            "kind": request.kind,
+            "supersedes_decision_id": request.supersedes_decision_id,
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
@@ -74,14 +81,21 @@ class WebhookSink(ActionSink):
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
-            return ActionOutcome("failed", f"webhook unreachable: {exc}")
-        if 200 <= response.status_code < 300:
-            return ActionOutcome("done", f"webhook answered {response.status_code}")
-        return ActionOutcome("failed", f"webhook answered {response.status_code}")
+            return ActionOutcome("failed", f"webhook unreachable: {exc or type(exc).__name__}")
+        code = response.status_code
+        if 200 <= code < 300:
+            return ActionOutcome("done", f"webhook answered {code}", http_status=code)
+        # A 4xx other than timeout / too early / rate limit means the platform refuses this
+        # request for good: retrying cannot help, so it goes to the dead-letter list at once.
+        retry = not (400 <= code < 500) or code in RETRYABLE_4XX
+        return ActionOutcome("failed", f"webhook answered {code}", http_status=code, retry=retry)
 
 
 class AddToBankSink(ActionSink):
-    """Adds confirmed violating material to the bank ``confirmed`` so re-uploads are caught."""
+    """Adds confirmed violating material to the bank ``confirmed`` so re-uploads are caught.
+
+    When an appeal reverses the decision, the entries the case added are disabled
+    (kept, for the history) so the material no longer matches."""
 
     name: ClassVar[str] = "add_to_bank"
     description: ClassVar[str] = "Add the signals of confirmed violating items to the 'confirmed' bank."
@@ -95,11 +109,17 @@ class AddToBankSink(ActionSink):
         return cls(app)
 
     def execute(self, request: ActionRequest) -> ActionOutcome:
-        if not request.violating:
-            return ActionOutcome("skipped", "not violating: nothing to add")
         if self.app is None:
             return ActionOutcome("failed", "sink has no app")
-        from warding.actions.to_bank import add_item_to_bank
+        from warding.actions.to_bank import add_item_to_bank, remove_item_from_bank
 
+        if not request.violating:
+            if request.kind == "appeal":
+                # A reversal: what this case put in the bank must stop matching.
+                removed = remove_item_from_bank(self.app, request.case_id, self.bank_name,
+                                                request)
+                return ActionOutcome("done", f"{removed} entr{'y' if removed == 1 else 'ies'} "
+                                             f"of bank {self.bank_name!r} disabled on appeal")
+            return ActionOutcome("skipped", "not violating: nothing to add")
         added = add_item_to_bank(self.app, request.case_id, self.bank_name, request)
         return ActionOutcome("done", f"{added} signal(s) added to bank {self.bank_name!r}")

@@ -1,4 +1,5 @@
-"""Add a decided item's signals to a bank (the add-to-bank action)."""
+"""Add a decided item's signals to a bank (the add-to-bank action), and take them out
+again when an appeal reverses the decision."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ from typing import Any
 from sqlalchemy import select
 
 from warding.actions.base import ActionRequest
+from warding.audit.log import record
 from warding.banks.formats import EntryRecord
 from warding.banks.service import add_records, create_bank
-from warding.db.models import Bank, Case, Signal
+from warding.db.models import Bank, BankEntry, Case, Signal
+from warding.events import BankEntriesDisabled
 
 BANKABLE = ("md5", "sha256", "pdq", "text", "text_near")
+
+
+def case_provenance_prefix(case_id: int) -> str:
+    return f"warding:case:{case_id}:"
 
 
 def add_item_to_bank(app: Any, case_id: int, bank_name: str, request: ActionRequest) -> int:
@@ -29,11 +36,46 @@ def add_item_to_bank(app: Any, case_id: int, bank_name: str, request: ActionRequ
         ).all()
         if not signals:
             return 0
+        # Re-enable entries an earlier reversal disabled (a second appeal upheld the removal).
+        reenabled = _set_case_entries(session, bank, case_id, enabled=True)
         rec = EntryRecord(
             signals=list(signals),
             labels={"category": request.category or ""},
-            provenance=f"warding:case:{case_id}:decision:{request.decision_id}",
+            provenance=f"{case_provenance_prefix(case_id)}decision:{request.decision_id}",
         )
         summary = add_records(session, bank, [rec], app.signal_types, actor="system",
                               how=f"decision:{request.decision_id}")
-        return summary.signals
+        return summary.signals + reenabled
+
+
+def _set_case_entries(session: Any, bank: Bank, case_id: int, *, enabled: bool) -> int:
+    entries = list(session.execute(
+        select(BankEntry).where(BankEntry.bank_id == bank.id,
+                                BankEntry.provenance.startswith(case_provenance_prefix(case_id)),
+                                BankEntry.enabled.is_(not enabled))
+    ).scalars())
+    for entry in entries:
+        entry.enabled = enabled
+    if entries:
+        bank.version += 1  # the match engine rebuilds when a bank's version changes
+    return len(entries)
+
+
+def remove_item_from_bank(app: Any, case_id: int, bank_name: str,
+                          request: ActionRequest) -> int:
+    """Disable (never delete: the history stays) the entries this case added to the bank."""
+    with app.transaction() as session:
+        bank = session.execute(select(Bank).where(Bank.name == bank_name)).scalar_one_or_none()
+        if bank is None:
+            return 0
+        ids = [e.id for e in session.execute(
+            select(BankEntry).where(BankEntry.bank_id == bank.id,
+                                    BankEntry.provenance.startswith(
+                                        case_provenance_prefix(case_id)),
+                                    BankEntry.enabled.is_(True))).scalars()]
+        count = _set_case_entries(session, bank, case_id, enabled=False)
+        if count:
+            record(session, BankEntriesDisabled(bank.name, ids,
+                                                f"appeal:decision:{request.decision_id}"),
+                   "system")
+        return count

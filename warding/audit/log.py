@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from warding.db.models import AuditEvent, utcnow
@@ -59,10 +59,29 @@ def _listen_once() -> None:
         _listening = True
 
 
+# Any constant: the key of the PostgreSQL advisory lock that serialises audit writers.
+_PG_LOCK_KEY = 0x57415244  # "WARD"
+
+
+def _lock_chain(session: Session) -> None:
+    """Take the database's write lock for the chain before reading its head, so that
+    concurrent writers (web requests, the action worker) queue up instead of failing
+    on the unique ``prev_hash``. PostgreSQL: a transaction-scoped advisory lock, held
+    to commit. SQLite: an empty UPDATE starts the write transaction now (SQLite has a
+    single writer), waiting up to the busy timeout. The lock is taken once per
+    transaction, when the head is first read."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_events SET id = id WHERE id < 0"))
+
+
 def _head(session: Session) -> str:
     cached = session.info.get(_HEAD)
     if isinstance(cached, str):
         return cached
+    _lock_chain(session)
     last = session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()

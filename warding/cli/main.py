@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from warding.app import Warding
+from warding.cli import action as action_cli
 from warding.cli import audit as audit_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
@@ -32,6 +33,7 @@ app.add_typer(user_cli.app, name="user")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(case_cli.app, name="case")
 app.add_typer(stats_cli.app, name="stats")
+app.add_typer(action_cli.app, name="action")
 
 
 @app.callback()

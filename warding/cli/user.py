@@ -54,11 +54,42 @@ def list_(
 def api_key(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Username the key acts as.")],
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Limit the key to this permission (repeatable), e.g. match, view_statements.")] = None,
 ) -> None:
     """Create an API key (shown once; only its hash is stored)."""
     from warding.accounts.service import create_api_key
 
     w = get_app(ctx)
     with friendly_errors(), w.transaction() as session:
-        key = create_api_key(session, name, actor="cli")
+        key = create_api_key(session, name, actor="cli", scopes=scope or None)
     typer.echo(key)
+
+
+@app.command("set-role")
+def set_role_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str, typer.Option("--role", help="admin, reviewer, analyst or api.")],
+) -> None:
+    """Change a user's role (audited as a setting change)."""
+    from warding.accounts.service import set_role
+
+    w = get_app(ctx)
+    with friendly_errors(), w.transaction() as session:
+        set_role(session, name, role, actor="cli")
+    typer.echo(f"user {name!r} now has role {role}")
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Username.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the user again instead.")] = False,
+) -> None:
+    """Disable a user (their sessions and API keys stop working), or enable them again."""
+    from warding.accounts.service import set_active
+
+    w = get_app(ctx)
+    with friendly_errors(), w.transaction() as session:
+        set_active(session, name, enable, actor="cli")
+    typer.echo(f"user {name!r} {'enabled' if enable else 'disabled'}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -51,3 +51,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def begin_write(session: Session) -> None:
+    """Open the write transaction now, on SQLite, before any read or savepoint.
+
+    Python's sqlite3 driver starts a transaction only at the first INSERT/UPDATE/DELETE,
+    so a SAVEPOINT issued before any write starts the transaction itself, and releasing
+    it commits everything so far (the outer transaction is not atomic any more); reads
+    made inside such a transaction also pin a snapshot that cannot be upgraded to a
+    write once another connection has committed ("database is locked" at once). An
+    empty UPDATE first takes SQLite's single write lock (waiting up to the busy
+    timeout), after which savepoints nest as they should. PostgreSQL needs nothing."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE audit_events SET id = id WHERE 0"))
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint that rolls back only its own changes on error, on every database."""
+    begin_write(session)
+    with session.begin_nested():
+        yield

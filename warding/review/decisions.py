@@ -94,6 +94,29 @@ def current_decision(session: Session, case_id: int) -> Decision | None:
     ).scalar_one_or_none()
 
 
+def escalated_by(session: Session, case_id: int) -> int | None:
+    """Who asked for a second opinion on the case (its latest escalation), if anyone."""
+    return session.execute(
+        select(Decision.reviewer_id)
+        .where(Decision.case_id == case_id, Decision.kind == "escalation")
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _check_lock(session: Session, case: Case, reviewer_id: int | None) -> None:
+    """A case claimed by someone else cannot be decided by anybody else while the claim lasts."""
+    from warding.cases.queries import claim_active
+    from warding.db.models import User
+
+    if reviewer_id is None or case.assigned_to in (None, reviewer_id):
+        return
+    if claim_active(case):
+        holder = session.get(User, case.assigned_to)
+        who = holder.username if holder is not None else "another reviewer"
+        raise Conflict(f"case {case.id} is claimed by {who}; it is theirs to decide for now")
+
+
 def decide(
     session: Session,
     case_id: int,
@@ -103,14 +126,30 @@ def decide(
     reviewer_id: int | None,
     automated: bool = False,
 ) -> Decision:
-    """Record a decision (or an appeal that reverses the last one, or an escalation)."""
+    """Record a decision (or an appeal that reverses the last one, or an escalation).
+
+    The case row is locked (``SELECT … FOR UPDATE`` where the database has it; SQLite
+    serialises writers anyway), so two reviewers deciding at once cannot both record a
+    first decision. Rules: a case someone else has claimed waits for them; an escalated
+    case gets its second opinion from someone other than the person who escalated it;
+    only an undecided case can be escalated; an appeal needs a decision to supersede."""
     validate(d)
-    case = get_case(session, case_id)
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
     last = current_decision(session, case_id)
     if d.kind == "decision" and last is not None:
         raise Conflict(f"case {case_id} is already decided; record an appeal to change the outcome")
     if d.kind == "appeal" and last is None:
         raise Conflict(f"case {case_id} has no decision to appeal")
+    if d.kind == "escalation" and last is not None:
+        raise Conflict(f"case {case_id} is already decided; record an appeal to change the outcome")
+    if not automated:
+        _check_lock(session, case, reviewer_id)
+        if (d.kind == "decision" and case.status == "escalated" and reviewer_id is not None
+                and escalated_by(session, case_id) == reviewer_id):
+            raise Conflict(f"you asked for a second opinion on case {case_id}: "
+                           "another reviewer has to decide it")
     decision = Decision(
         case_id=case.id,
         reviewer_id=reviewer_id,

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from warding.accounts.roles import allowed
-from warding.accounts.service import user_for_api_key, view
+from warding.accounts.service import api_key_owner, view
 from warding.app import Warding
 from warding.db.models import User
 from warding.errors import PermissionDenied
@@ -101,13 +101,15 @@ def start_session(request: Request, user: User) -> None:
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def _user_from_bearer(session: Session, header: str) -> User:
+def _user_from_bearer(request: Request, session: Session, header: str) -> User:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise NotAuthenticated("use 'Authorization: Bearer <api key>'")
-    user = user_for_api_key(session, key.strip())
-    if user is None:
+    owner = api_key_owner(session, key.strip())
+    if owner is None:
         raise NotAuthenticated("invalid or revoked API key")
+    user, scopes = owner
+    request.state.scopes = scopes  # a scoped key may do less than its user's role
     return user
 
 
@@ -135,7 +137,9 @@ def current_user(
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
     header = request.headers.get("authorization")
-    user = _user_from_bearer(session, header) if header else _user_from_cookie(request, session)
+    request.state.scopes = None
+    user = (_user_from_bearer(request, session, header) if header
+            else _user_from_cookie(request, session))
     # A plain snapshot for templates: still readable after the session closed or rolled back.
     request.state.user = view(user)
     return user
@@ -147,12 +151,43 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require(permission: str) -> Callable[..., User]:
     """A dependency giving the current user, or 403 when their role lacks ``permission``."""
 
-    def dependency(user: CurrentUser) -> User:
+    def dependency(request: Request, user: CurrentUser) -> User:
         if not allowed(user.role, permission):
             raise PermissionDenied(
                 f"the {user.role} role may not do this (needs {permission.replace('_', ' ')})"
+            )
+        scopes = getattr(request.state, "scopes", None)
+        if scopes is not None and permission not in scopes:
+            raise PermissionDenied(
+                f"this API key may not do this (needs scope {permission}; the key has "
+                f"{', '.join(sorted(scopes))})"
             )
         return user
 
     dependency.__name__ = f"require_{permission}"
     return dependency
+
+
+# -- actions after a decision ------------------------------------------------------
+class ActionRunner:
+    """How a request's new actions get carried out: by the server's worker when one runs
+    (woken at once, so the reviewer never waits on a slow platform), otherwise inline."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+
+    @property
+    def inline(self) -> bool:
+        return self.worker is None
+
+    def queued(self) -> None:
+        """Call after the decision committed."""
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def action_runner(request: Request) -> ActionRunner:
+    return ActionRunner(getattr(request.app.state, "action_worker", None))
+
+
+ActionsDep = Annotated[ActionRunner, Depends(action_runner)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
@@ -10,12 +13,20 @@ from warding import __version__
 from warding.app import Warding
 from warding.web.errors import install_error_handlers
 from warding.web.routers import (
+    api_actions,
     api_audit,
     api_banks,
     api_cases,
     api_match,
+    api_me,
+    api_statements,
+    api_users,
     auth,
     console,
+    console_actions,
+    console_admin,
+    console_cases,
+    console_settings,
     media,
     stats,
     status,
@@ -32,9 +43,29 @@ DESCRIPTION = (
 )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, a worker retries due actions (webhooks with backoff)."""
+    from warding.actions.worker import ActionWorker
+
+    w: Warding = app.state.warding
+    worker = None
+    if w.settings.action_worker_interval > 0:
+        worker = ActionWorker(w, w.settings.action_worker_interval)
+        worker.start()
+        app.state.action_worker = worker
+    try:
+        yield
+    finally:
+        app.state.action_worker = None
+        if worker is not None:
+            worker.stop()
+
+
 def create_app(w: Warding) -> FastAPI:
     """A new FastAPI app serving ``w``; nothing is built at import time."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Warding",
         version=__version__,
         description=DESCRIPTION,
@@ -44,11 +75,15 @@ def create_app(w: Warding) -> FastAPI:
     )
     app.state.warding = w
     app.state.templates = make_templates()
+    app.state.action_worker = None  # set while the server runs (lifespan)
     install_error_handlers(app)
     for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
         app.include_router(module.router)
     app.include_router(stats.router)  # statistics dashboard and API (issue 6)
     app.include_router(stats.api)
+    for module in (console_cases, console_settings, console_actions, console_admin,  # issue 5
+                   api_actions, api_statements, api_users, api_me):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         SessionMiddleware,

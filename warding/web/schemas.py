@@ -117,6 +117,7 @@ class CaseItemOut(BaseModel):
     kind: str
     account: str | None
     title: str | None
+    lang: str | None = None
     text_preview: str
 
 
@@ -126,9 +127,14 @@ class CaseSummaryOut(BaseModel):
     severity: int
     opened_at: str
     deadline: str | None
+    due_at: str | None = Field(default=None, description="The deadline, or when the case is due "
+                                                          "by its severity.")
+    overdue: bool = False
     assigned_to: int | None
+    claimed_by: str | None = Field(default=None, description="Who holds a live claim on it.")
     reasons: list[str]
     banks: list[str]
+    categories: list[str] = Field(default_factory=list)
     score: float | None
     item: CaseItemOut
 
@@ -162,6 +168,8 @@ class CaseDetailOut(CaseSummaryOut):
     decisions: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     similar_decided: list[dict[str, Any]]
+    context: dict[str, Any] = Field(default_factory=dict)
+    highlights: dict[str, Any] = Field(default_factory=dict)
 
 
 class ClaimOut(BaseModel):

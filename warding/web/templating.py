@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ def _score(value: object) -> str:
     return f"{float(value):.3f}" if isinstance(value, int | float) else ""
 
 
+def _json(value: object) -> str:
+    """Compact JSON for reading (the template's autoescaping makes it safe in HTML)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
@@ -39,6 +45,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["when"] = _when
     env.filters["score"] = _score
     env.globals["allowed"] = allowed
+    env.filters["json"] = _json
+    env.globals["can"] = allowed  # can(user.role, "decide"): show only what the role may use
     return Jinja2Templates(env=env)
 
 

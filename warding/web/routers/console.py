@@ -1,21 +1,27 @@
-"""The review console (HTML): the queue, a case, claiming and deciding."""
+"""The review console's queue (HTML): filters, ordering, "next case", the break page and
+the shortcuts page.
+
+The queue's filters are kept in the session, so "next case" after a decision
+continues with the queue the reviewer was working on.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
-from warding.cases.queries import QueueFilter, case_detail, claim, list_cases
+from warding.cases.queries import ORDERS, QueueFilter, list_cases, next_case
 from warding.db.models import User
-from warding.errors import InvalidInput, WardingError
-from warding.review.decisions import EXEMPTIONS, POLICY_CATEGORIES, DecisionInput
-from warding.review.service import record_decision
-from warding.web.deps import SessionDep, WardingDep, require
-from warding.web.errors import status_for
+from warding.errors import InvalidInput
+from warding.review.context import copies_count
+from warding.review.decisions import POLICY_CATEGORIES
+from warding.review.wellness import status as wellness_status
+from warding.web.deps import SessionDep, require
 from warding.web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,9 +29,60 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, Depends(require("view_cases"))]
 Decider = Annotated[User, Depends(require("decide"))]
 
-STATUSES = ("open", "decided", "escalated", "all")
+STATUSES = ("open", "escalated", "decided", "all")
 REASONS = ("bank_match", "classifier")
-CONSOLE_KINDS = ("decision", "appeal")
+# Console age choices -> (min_age_hours, max_age_hours)
+AGES: dict[str, tuple[float | None, float | None]] = {
+    "": (None, None), "lt1h": (None, 1), "lt24h": (None, 24), "gt24h": (24, None),
+    "gt7d": (168, None),
+}
+AGE_LABELS = {"": "any", "lt1h": "under 1 hour", "lt24h": "under 24 hours",
+              "gt24h": "over 24 hours", "gt7d": "over 7 days"}
+QUEUE_KEY = "queue_query"
+FILTER_NAMES = ("status", "bank", "category", "lang", "source", "age", "assignee", "reason",
+                "order")
+
+
+def queue_filter(params: dict[str, str], *, offset: int = 0) -> QueueFilter:
+    """A QueueFilter from the console's query parameters; bad values name themselves."""
+    status = params.get("status") or "open"
+    if status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    reason = params.get("reason") or ""
+    if reason and reason not in REASONS:
+        raise InvalidInput(f"unknown reason {reason!r}; use one of {', '.join(REASONS)}")
+    category = params.get("category") or ""
+    if category and category not in POLICY_CATEGORIES:
+        raise InvalidInput(f"unknown category {category!r}; use one of "
+                           f"{', '.join(POLICY_CATEGORIES)}")
+    age = params.get("age") or ""
+    if age not in AGES:
+        raise InvalidInput(f"unknown age {age!r}; use one of {', '.join(a for a in AGES if a)}")
+    order = params.get("order") or "deadline"
+    if order not in ORDERS:
+        raise InvalidInput(f"unknown order {order!r}; use one of {', '.join(ORDERS)}")
+    min_age, max_age = AGES[age]
+    return QueueFilter(
+        status=None if status == "all" else status,
+        bank=(params.get("bank") or "").strip() or None,
+        source=(params.get("source") or "").strip() or None,
+        reason=reason or None,
+        category=category or None,
+        lang=(params.get("lang") or "").strip() or None,
+        min_age_hours=min_age, max_age_hours=max_age,
+        assignee=(params.get("assignee") or "").strip() or None,
+        order=order, offset=offset,
+    )
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {k: str(request.query_params.get(k, ""))[:200] for k in FILTER_NAMES}
+
+
+def wellness_for(request: Request, session: Session, user: User) -> dict[str, Any] | None:
+    if not allowed(user.role, "own_settings"):
+        return None
+    return wellness_status(session, user.id)
 
 
 @router.get("/")
@@ -33,100 +90,70 @@ def queue(
     request: Request,
     session: SessionDep,
     user: Viewer,
-    status: Annotated[str, Query(max_length=20)] = "open",
-    bank: Annotated[str, Query(max_length=120)] = "",
-    source: Annotated[str, Query(max_length=200)] = "",
-    reason: Annotated[str, Query(max_length=20)] = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    if status not in STATUSES:
-        raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
-    if reason and reason not in REASONS:
-        raise InvalidInput(f"unknown reason {reason!r}; use one of {', '.join(REASONS)}")
-    f = QueueFilter(status=None if status == "all" else status, bank=bank.strip() or None,
-                    source=source.strip() or None, reason=reason or None, offset=offset)
-    cases = list_cases(session, f)
+    params = _params(request)
+    f = queue_filter(params, offset=offset)
+    cases = list_cases(session, f, viewer=user)
+    copies = copies_count(session, [c["id"] for c in cases])
+    kept = {k: v for k, v in params.items() if v}
+    request.session[QUEUE_KEY] = urlencode(kept)
     return render(request, "queue.html", {
         "cases": cases,
-        "filters": {"status": status, "bank": bank, "source": source, "reason": reason},
+        "copies": copies,
+        "filters": {**{k: "" for k in FILTER_NAMES}, **params,
+                    "status": params["status"] or "open",
+                    "order": params["order"] or "deadline"},
+        "query": urlencode(kept),
         "statuses": STATUSES,
         "reasons": REASONS,
+        "categories": POLICY_CATEGORIES,
+        "ages": AGE_LABELS,
+        "orders": ORDERS,
         "offset": offset,
         "page_size": f.limit,
+        "can_decide": allowed(user.role, "decide"),
+        "wellness": wellness_for(request, session, user),
+        "active": "queue",
     })
 
 
-def _case_page(request: Request, session: Session, user: User, case_id: int, *,
-               form: dict[str, Any] | None = None, error: str | None = None,
-               status_code: int = 200) -> Response:
-    case = case_detail(session, case_id)
-    claimed_by = None
-    if case["assigned_to"] is not None:
-        holder = session.get(User, case["assigned_to"])
-        claimed_by = holder.username if holder is not None else None
-    decided = any(d["kind"] != "escalation" for d in case["decisions"])
-    default_form = {"violating": "", "category": "", "reason": "", "exemption": "",
-                    "kind": "appeal" if decided else "decision"}
-    return render(request, "case.html", {
-        "case": case,
-        "claimed_by": claimed_by,
-        "can_decide": allowed(user.role, "decide"),
-        "can_view_media": allowed(user.role, "view_media"),
-        "categories": POLICY_CATEGORIES,
-        "exemptions": EXEMPTIONS,
-        "kinds": CONSOLE_KINDS,
-        "form": {**default_form, **(form or {})},
-        "error": error,
-    }, status_code=status_code)
-
-
-@router.get("/cases/{case_id}")
-def case_page(case_id: int, request: Request, session: SessionDep, user: Viewer) -> Response:
-    return _case_page(request, session, user, case_id)
-
-
-@router.post("/cases/{case_id}/claim")
-def claim_case(case_id: int, request: Request, session: SessionDep, user: Decider) -> Response:
-    try:
-        claim(session, case_id, user)
-    except WardingError as exc:
-        flash(request, str(exc), "error")
-    else:
-        flash(request, f"Case #{case_id} is yours for the next minutes.")
+def next_response(request: Request, session: Session, user: User, *,
+                  skip_break: bool = False) -> Response:
+    """Claim the most urgent case of the current queue and open it, or say the queue is
+    clear. When a break is due, ask first (the reviewer may continue anyway)."""
+    query = str(request.session.get(QUEUE_KEY) or "")
+    wellness = wellness_for(request, session, user)
+    if wellness and wellness["break_due"] and not skip_break:
+        return RedirectResponse("/break", status_code=303)
+    params = dict(parse_qsl(query))
+    f = queue_filter({k: params.get(k, "") for k in FILTER_NAMES})
+    if f.status not in ("open", "escalated"):
+        f = QueueFilter(**{**f.__dict__, "status": "open"})
+    case_id = next_case(session, f, user)
+    if case_id is None:
+        flash(request, "The queue is clear: no case left that you can take with these filters.")
+        return RedirectResponse("/?" + query if query else "/", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-@router.post("/cases/{case_id}/decide")
-def decide(
-    case_id: int,
+@router.post("/next")
+def next_in_queue(
     request: Request,
-    w: WardingDep,
     session: SessionDep,
     user: Decider,
-    violating: Annotated[str, Form(max_length=10)] = "",
-    category: Annotated[str, Form(max_length=60)] = "",
-    reason: Annotated[str, Form(max_length=10_000)] = "",
-    exemption: Annotated[str, Form(max_length=30)] = "",
-    kind: Annotated[str, Form(max_length=20)] = "decision",
+    go: Annotated[str, Form(alias="continue", max_length=5)] = "",
 ) -> Response:
-    form = {"violating": violating, "category": category, "reason": reason,
-            "exemption": exemption, "kind": kind}
-    try:
-        if violating not in ("yes", "no"):
-            raise InvalidInput("choose whether the content is violating (yes or no)")
-        if kind not in CONSOLE_KINDS:
-            raise InvalidInput(f"unknown decision kind {kind!r}")
-        decision = DecisionInput(
-            violating=violating == "yes",
-            reason=reason,
-            category=category or None,
-            exemption=None if exemption in ("", "none") else exemption,
-            kind="appeal" if kind == "appeal" else "decision",
-        )
-        record_decision(w, case_id, decision, actor=user.username, reviewer_id=user.id)
-    except WardingError as exc:
-        return _case_page(request, session, user, case_id, form=form, error=str(exc),
-                          status_code=status_for(exc))
-    outcome = "violating" if decision.violating else "not violating"
-    flash(request, f"{kind.capitalize()} recorded on case #{case_id}: {outcome}.")
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    """A POST (it claims a case), from the "Next case" button or the n key."""
+    return next_response(request, session, user, skip_break=go == "1")
+
+
+@router.get("/break")
+def break_page(request: Request, session: SessionDep, user: Decider) -> Response:
+    return render(request, "break.html", {"wellness": wellness_for(request, session, user),
+                                          "on_break_page": True})
+
+
+@router.get("/help")
+def shortcuts(request: Request, user: Viewer) -> Response:
+    return render(request, "help.html", {"active": "help"})

@@ -1,0 +1,60 @@
+"""The retry worker: a background thread of the web server that runs due actions.
+
+``warding serve`` (and the demo) start one when ``action_worker_interval`` is above
+zero; without a server, ``warding action run`` does the same once (e.g. from cron).
+The web layer wakes it right after a decision commits, so a reviewer never waits on a
+slow platform webhook: the request returns at once and the worker delivers within
+moments. Several workers may run at once (several servers on one database): the lease
+taken by :func:`warding.actions.executor.run_pending` keeps them from sending one
+action twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from warding.actions.executor import run_pending
+
+log = logging.getLogger("warding.actions")
+
+
+class ActionWorker:
+    def __init__(self, app: Any, interval: float) -> None:
+        self.app = app
+        self.interval = interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="warding-actions", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run now rather than at the next interval (new actions were queued)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                done = run_pending(self.app)
+            except Exception:  # keep retrying later; the database may be back then
+                log.exception("action worker run failed")
+                continue
+            if done:
+                log.info("action worker ran %d action(s)", len(done))
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
