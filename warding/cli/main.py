@@ -97,6 +97,10 @@ def match(
             signals = hash_url(w, url or "")
         with w.transaction() as session:
             results = get_engine(w, session).lookup_all(signals)
+            if text is not None:
+                from warding.matching.semantic import match_text
+
+                results += match_text(w, session, text)
     if as_json:
         emit_json({"matches": [r.as_json() for r in results]})
     else:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, UploadFile
 from warding.db.models import User
 from warding.errors import InvalidInput
 from warding.hashing import hash_bytes, hash_text, hash_url
+from warding.matching.semantic import match_text
 from warding.matching.service import get_engine
 from warding.signals import compute
 from warding.web.deps import SessionDep, WardingDep, require
@@ -66,6 +67,8 @@ def match(body: MatchIn, w: WardingDep, session: SessionDep, user: Matcher) -> M
             raise InvalidInput(f"signal {s.type}: {exc}") from exc
         values.append(compute.SignalValue(s.type, value, "query"))
     results = get_engine(w, session).lookup_all(values)
+    if body.text is not None:
+        results += match_text(w, session, body.text)
     return MatchesOut(matches=[MatchOut(**r.as_json()) for r in results])
 
 
