@@ -339,6 +339,17 @@ class BaselineClassifier(Classifier):
         best = masked.argmax(axis=1)
         return [self.classes[int(i)] for i in best], violating
 
+    def classify_batch(self, texts: Sequence[str]) -> list[ClassifierResult]:
+        """Labels and scores without explanations (about twice as fast)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        probs, scores = self.predict(texts)
+        labels, violating = self.decide(probs, scores)
+        return [ClassifierResult(label=labels[i], score=float(scores[i]),
+                                 violating=bool(violating[i]), model=self.model_id)
+                for i in range(len(texts))]
+
     def classify(self, texts: Sequence[str]) -> list[ClassifierResult]:
         texts = list(texts)
         if not texts:

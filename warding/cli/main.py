@@ -142,11 +142,21 @@ def scan(
 @app.command()
 def classify(
     ctx: typer.Context,
-    text: Annotated[str, typer.Option("--text", help="Text to classify.")],
+    text: Annotated[str | None, typer.Option("--text", help="Text to classify.")] = None,
+    jsonl: Annotated[Path | None, typer.Option("--jsonl", help="JSON lines file with a 'text' field per line ('-' for stdin); one output line per input line.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Score a text with the trained classifier."""
+    """Score a text, or every line of a JSON lines file, with the trained classifier."""
     w = get_app(ctx)
+    if (text is None) == (jsonl is None):
+        err_console().print("[red]error:[/red] give exactly one of --text or --jsonl")
+        raise typer.Exit(2)
+    if jsonl is not None:
+        from warding.cli.classify_batch import run_batch
+
+        run_batch(w, jsonl, as_json)
+        return
+    assert text is not None
     with friendly_errors():
         result = w.classifier().classify([text])[0]
     out = {"label": result.label, "score": round(result.score, 6), "violating": result.violating,

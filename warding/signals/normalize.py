@@ -33,7 +33,9 @@ The steps, in order:
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 
@@ -87,11 +89,19 @@ _TRAILING = ".,;:!?'\"*…"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
+@functools.cache
+def _strip_table() -> dict[int, None]:
+    """Translation table deleting every format character (Cf) and the marks above."""
+    table = dict(_STRIP_MARKS)
+    table.update({cp: None for cp in range(sys.maxunicode + 1)
+                  if unicodedata.category(chr(cp)) == "Cf"})
+    return table
+
+
 def strip_invisible(text: str) -> str:
     """Remove format characters (Cf), Arabic diacritics and tatweel, and leftover combining
     marks (step 2 of :func:`normalize_text`)."""
-    text = text.translate(_STRIP_MARKS)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.translate(_strip_table())
 
 
 def trim_url(url: str, extra_trailing: str = "") -> str:
