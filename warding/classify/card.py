@@ -114,7 +114,8 @@ def render(fig: dict[str, Any]) -> str:
         f"| translation recall ≥ 0.90 at ≤ 1% false matches (text_semantic, threshold "
         f"{match['threshold']:.3f}) | recall {_f(held['recall'])}, false matches "
         f"{_pct(held['fmr_same_pair'], 2)} "
-        f"{_met(held['recall'] >= 0.9 and held['fmr_same_pair'] <= 0.01)} | (same) | |",
+        f"{_met((held['recall'] or 0) >= 0.9 and (held['fmr_same_pair'] or 0) <= 0.01)} "
+        "| (same) | |",
         f"| ≥ 1,000 posts/s without embeddings (2 cores) | "
         f"{tp['baseline_posts_per_s']:,.0f} posts/s {_met(tp['baseline_posts_per_s'] >= 1000)} | "
         f"{tp['hybrid_posts_per_s']:,.0f} posts/s (with embeddings) | |",

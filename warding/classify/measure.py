@@ -188,6 +188,10 @@ def _similarities(pairs: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return sims, unrelated, same_pair[:, None] == same_pair[None, :]
 
 
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if values.size else None
+
+
 def _match_rates(pairs: list[Any], threshold: float) -> dict[str, Any]:
     sims, unrelated, same = _similarities(pairs)
     pos = np.diag(sims) >= threshold
@@ -197,14 +201,14 @@ def _match_rates(pairs: list[Any], threshold: float) -> dict[str, Any]:
     for name in sorted(set(names)):
         m = names == name
         neg = unrelated & same & m[:, None]
-        by_pair.append({"pair": name, "n": int(m.sum()), "recall": float(pos[m].mean()),
-                        "fmr": float(hit[neg].mean()), "n_neg": int(neg.sum())})
+        by_pair.append({"pair": name, "n": int(m.sum()), "recall": _mean(pos[m]),
+                        "fmr": _mean(hit[neg]), "n_neg": int(neg.sum())})
     return {
         "n": len(pairs),
-        "recall": float(pos.mean()),
-        "fmr_same_pair": float(hit[unrelated & same].mean()),
+        "recall": _mean(pos),
+        "fmr_same_pair": _mean(hit[unrelated & same]),
         "n_neg_same_pair": int((unrelated & same).sum()),
-        "fmr_all": float(hit[unrelated].mean()),
+        "fmr_all": _mean(hit[unrelated]),
         "by_pair": by_pair,
     }
 
@@ -213,6 +217,8 @@ def choose_threshold(pairs: list[Any], target_fmr: float = TARGET_FMR) -> float:
     """Lowest cosine (rounded up to 0.001) with false matches <= target on ``pairs``."""
     sims, unrelated, same = _similarities(pairs)
     neg = np.sort(sims[unrelated & same])[::-1]
+    if not len(neg):
+        raise ValueError("no unrelated sentence pairs to choose a threshold on")
     k = int(math.floor(target_fmr * len(neg)))
     t = float(neg[min(k, len(neg) - 1)])
     return math.floor(t * 1000) / 1000 + 0.001

@@ -13,8 +13,9 @@ The steps, in order:
    bidi marks, soft hyphen), Arabic harakat (U+064B-U+065F, U+0670) and
    tatweel (U+0640), and the generic combining marks that NFKC left
    uncombined (U+0300-U+036F, U+1AB0-U+1AFF, U+1DC0-U+1DFF, U+20D0-U+20FF,
-   U+FE20-U+FE2F): strike-through, underline, enclosing circles, "Zalgo"
-   stacks. Accented letters such as "é" or "й" are single code points after
+   U+FE20-U+FE2F) and every enclosing mark (Me): strike-through,
+   underline, enclosing circles, "Zalgo" stacks. A mark that NFKC combines
+   with its letter into an accented letter (o + U+0301 = ó) is kept. Accented letters such as "é" or "й" are single code points after
    NFKC and are kept.
 3. Separate URLs, @mentions and #hashtags (``split_entities``); they are not
    part of the fingerprint - they are signals of their own.
@@ -91,10 +92,11 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 @functools.cache
 def _strip_table() -> dict[int, None]:
-    """Translation table deleting every format character (Cf) and the marks above."""
+    """Translation table deleting every format character (Cf), every enclosing mark (Me,
+    always decoration) and the marks above."""
     table = dict(_STRIP_MARKS)
     table.update({cp: None for cp in range(sys.maxunicode + 1)
-                  if unicodedata.category(chr(cp)) == "Cf"})
+                  if unicodedata.category(chr(cp)) in ("Cf", "Me")})
     return table
 
 
