@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup postgres bench clean
+.PHONY: demo test setup postgres bench bench-detection model-card clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,9 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+bench-detection: $(STAMP)
+	$(BIN)/python -m benchmarks.detection
+
+model-card: $(STAMP)
+	$(BIN)/warding model card
