@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         description="Embed bank texts and match translations/paraphrases of them (text_semantic).",
     )
     semantic_threshold: float = Field(
-        default=0.5, gt=0.0, le=1.0,
+        default=0.517, gt=0.0, le=1.0,
         description="Default cosine similarity for a text_semantic match; a bank's own "
         "thresholds.text_semantic overrides it.",
     )
