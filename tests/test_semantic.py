@@ -155,6 +155,23 @@ def test_nearest_known_in_classification_explanation(wapp: Warding, embedder: An
     assert near["bank"] == "known" and near["matched"] and near["similarity"] > 0.5
     assert "top_features" in explanation and "probabilities" in explanation
 
+    # The reviewer sees the explanation in the case view.
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import PASSWORD, login
+    from warding.accounts.service import create_user
+    from warding.db.models import Case
+    from warding.web.factory import create_app
+
+    with wapp.transaction() as session:
+        create_user(session, "rev", "reviewer", PASSWORD, actor="test")
+        case_id = session.execute(select(Case.id)).scalar_one()
+    with TestClient(create_app(wapp)) as client:
+        login(client, "rev")
+        page = client.get(f"/cases/{case_id}").text
+    assert "Closest known items" in page and "Terms that moved the score" in page
+    assert "Similarity" in page and "text_semantic" in page
+
 
 def test_cli_and_api_report_text_semantic(tmp_path: Path, embedder: Any) -> None:
     cli = CLI(tmp_path)
@@ -185,3 +202,13 @@ def test_cli_and_api_report_text_semantic(tmp_path: Path, embedder: Any) -> None
     [m] = resp.json()["matches"]
     assert m["signal_type"] == "text_semantic" and m["similarity"] > 0.6
     app.close()
+
+
+def test_demo_shows_translations_matching(wapp: Warding, embedder: Any, tmp_path: Path) -> None:
+    from warding.demo.run import run_demo
+
+    results = run_demo(wapp, shared_data=tmp_path / "no-shared-data", echo=lambda _: None)
+    translations = results["translations"]
+    assert isinstance(translations, dict)
+    assert translations["items"] == 2 and translations["matches"] == 2
+    assert translations["cases_opened"] == 2
