@@ -23,7 +23,7 @@ def _items() -> list[tuple[str, str]]:
     for p in parallel_pairs(SHARED / "parallel" / "tatoeba_pairs.jsonl"):
         items += [(p.text_a, p.lang), (p.text_b, "en")]
     with (SHARED / "news_reporting" / "articles.jsonl").open(encoding="utf-8") as fh:
-        items += [(json.loads(line)["text"], "en") for _, line in zip(range(300), fh)]
+        items += [(json.loads(line)["text"], "en") for _, line in zip(range(300), fh, strict=False)]
     return items
 
 

@@ -212,3 +212,35 @@ def test_demo_shows_translations_matching(wapp: Warding, embedder: Any, tmp_path
     assert isinstance(translations, dict)
     assert translations["items"] == 2 and translations["matches"] == 2
     assert translations["cases_opened"] == 2
+
+
+def test_confirmed_items_match_their_translations(app_factory: Any, embedder: Any,
+                                                  tmp_path: Path) -> None:
+    """The add-to-bank action embeds the decided item's text: its translations match later."""
+    from warding.db.models import Case
+    from warding.review.decisions import DecisionInput
+    from warding.review.service import record_decision
+
+    app = app_factory(action_sinks=["add_to_bank"])
+    with app.transaction() as session:
+        item = ContentItem(source="t", external_id="1", kind="post", text=BANK_TEXT,
+                           input_ref="t")
+        session.add(item)
+        session.flush()
+        case = Case(item_id=item.id, status="open", reasons=[])
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(json.dumps({"id": "src", "text": BANK_TEXT}) + "\n", encoding="utf-8")
+    scan_paths(app, [posts], "t")  # stores the item's signals, as a real scan does
+    with app.transaction() as session:
+        item_id = session.execute(select(ContentItem.id).where(
+            ContentItem.external_id == "src")).scalar_one()
+        session.get(Case, case_id).item_id = item_id  # type: ignore[union-attr]
+    record_decision(app, case_id, DecisionInput(violating=True, reason="test",
+                                                category="threat"),
+                    actor="test", reviewer_id=None)
+    with app.transaction() as session:
+        assert get_bank(session, "confirmed")
+        assert semantic.match_text(app, session, TRANSLATIONS["de"])
