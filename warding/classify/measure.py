@@ -109,7 +109,8 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
 
     # Per language (detected), over test + held-out everyday sentences.
     all_ex = list(test) + list(everyday)
-    langs = np.array([lang or "?" for lang in detect_many([clean_text(ex.text) for ex in all_ex])])
+    langs = np.array([lang or "unknown" for lang in
+                      detect_many([clean_text(ex.text) for ex in all_ex])])
     flags = np.concatenate([t_flags, e_flags])
     pos = np.concatenate([truth, np.zeros(len(everyday), dtype=bool)])
     per_language = []
