@@ -204,6 +204,21 @@ def test_cli_and_api_report_text_semantic(tmp_path: Path, embedder: Any) -> None
     app.close()
 
 
+def test_classify_explains_with_nearest_known(tmp_path: Path, embedder: Any) -> None:
+    from tests.test_classifier import write_synthetic_data
+
+    cli = CLI(tmp_path)
+    cli.run("init")
+    cli.run("model", "train", "--data", str(write_synthetic_data(tmp_path / "data")))
+    plain = cli.json("classify", "--text", TRANSLATIONS["fr"], "--json")
+    assert "nearest_known" not in plain["explanation"]  # no bank holds texts yet
+    cli.run("bank", "create", "known")
+    cli.run("bank", "add", "known", "--text", BANK_TEXT)
+    out = cli.json("classify", "--text", TRANSLATIONS["fr"], "--json")
+    [near] = out["explanation"]["nearest_known"]
+    assert near["bank"] == "known" and near["matched"] and out["score"] == plain["score"]
+
+
 def test_demo_shows_translations_matching(wapp: Warding, embedder: Any, tmp_path: Path) -> None:
     from warding.demo.run import run_demo
 

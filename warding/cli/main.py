@@ -158,7 +158,11 @@ def classify(
         return
     assert text is not None
     with friendly_errors():
+        from warding.matching.semantic import with_nearest_known
+
         result = w.classifier().classify([text])[0]
+        with w.transaction() as session:
+            result = with_nearest_known(w, session, text, result)
     out = {"label": result.label, "score": round(result.score, 6), "violating": result.violating,
            "model": result.model, "explanation": result.explanation}
     if as_json:

@@ -218,6 +218,17 @@ def match_text(app: Any, session: Session, text: str) -> list[SemanticMatch]:
     return index.matches(embed([text])[0])
 
 
+def with_nearest_known(app: Any, session: Session, text: str, result: Any) -> Any:
+    """``result`` (a ClassifierResult) with the closest known bank texts of ``text`` added
+    to its explanation, when some enabled bank holds text vectors."""
+    index = get_index(app, session)
+    if index is None or not text.strip():
+        return result
+    explanation = dict(result.explanation)
+    explanation["nearest_known"] = index.nearest(embed([text])[0])
+    return replace(result, explanation=explanation)
+
+
 def add_bank_text(app: Any, session: Session, bank: Bank, text: str) -> int | None:
     """Store the embedding of ``text`` for the bank entry whose ``text`` signal it has.
 
