@@ -267,9 +267,10 @@ def _matching_section(m: dict[str, Any]) -> list[str]:
         "negatives, since neighbouring sentences of the sorted source files share words and "
         "topic. The rate over all language pairs is given too.",
         "",
-        f"Threshold: **{m['threshold']:.3f}** (cosine), the highest similarity that still "
-        f"keeps false matches at or below {100 * m['target_fmr']:.1f}% on the *training half* "
-        "of the parallel set; the figures below are on the *held-out half*. It is the default "
+        f"Threshold: **{m['threshold']:.3f}** (cosine), the lowest similarity at which false "
+        f"matches stay at or below {100 * m['target_fmr']:.1f}% on the *training half* of the "
+        "parallel set (half the 1% target, as a margin); the figures below are on the "
+        "*held-out half*. It is the default "
         "`WARDING_SEMANTIC_THRESHOLD`; a bank can set its own (`thresholds.text_semantic`).",
         "",
         "| language pair | pairs | translation recall | false matches (same pair) | "
@@ -338,10 +339,11 @@ def _throughput_section(tp: dict[str, Any]) -> list[str]:
     return [
         "## Throughput (2 cores)",
         "",
-        f"{tp['n']:,} tweets of the data set, classified in batches of 512 (the batch mode's "
-        "chunk), after one warm-up batch. The machine is shared: the 1-minute load average "
-        f"during the run was {tp['load_average']:.1f} on {tp['cores']} cores, so these are "
-        "lower bounds for an idle machine.",
+        f"{tp['n']:,} tweets of the data set (the slower steps on the first quarter), in batches "
+        "of 512 (the batch mode's chunk), after one warm-up batch; the best of two runs. The "
+        "machine is shared with other work: the 1-minute load average was up to "
+        f"{tp['load_average']:.1f} on {tp['cores']} cores, so these are lower bounds for an "
+        "idle machine.",
         "",
         "| step | posts/s |",
         "|---|---|",
