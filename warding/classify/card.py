@@ -149,8 +149,9 @@ def _classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         f"Model `{r['model']}`: {r['n_fit']:,} examples fit the weights, "
         f"{r['n_calibration']:,} the calibration; {r['n_test']:,} test examples from held-out "
         f"accounts. Decision threshold {r['threshold']} on the calibrated score (= the default "
-        "`WARDING_CLASSIFIER_THRESHOLD`): at or above it an item is flagged (`violating`) and "
-        "a case is opened.",
+        "`WARDING_CLASSIFIER_THRESHOLD`): at or above it an item is flagged (`violating`) and, "
+        "if its text has at least `WARDING_CLASSIFIER_MIN_WORDS` (4) words, a case is opened. "
+        "The rates below count every flagged item, however short.",
         "",
         "Labels: " + ", ".join(f"`{lab}`" for lab in r["labels"]) + ". Not supported by the "
         "data, so not learned (groups in the data): "
@@ -204,7 +205,8 @@ def _classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         f"### Calibration (test accounts; expected calibration error {cal['ece']:.3f})",
         "",
         "Scores are Platt-scaled on held-out training accounts, so they are calibrated to the "
-        "*training mix* (about 43% violating), not to a platform's traffic.",
+        f"*data's mix* (the test accounts' examples are {_pct(cal['prevalence'])} violating), "
+        "not to a platform's traffic, where violating content is far rarer.",
         "",
         "| score bin | items | mean score | share violating |",
         "|---|---|---|---|",

@@ -168,7 +168,7 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
         "report": rep,
         "fpr_table": fpr_table,
         "per_language": per_language,
-        "calibration": {"ece": float(ece), "bins": bins},
+        "calibration": {"ece": float(ece), "bins": bins, "prevalence": float(truth.mean())},
         "shortcut": {"rows": rows, "duplicates": dups,
                      "n_discussion": int((~t_truth).sum())},
         "mt_news": mt,
