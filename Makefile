@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup postgres chromium screenshots bench clean
+.PHONY: demo test setup postgres chromium screenshots bench bench-detection model-card clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,10 @@ analysis: $(STAMP)
 .PHONY: bench-analytics
 bench-analytics: $(STAMP)
 	$(BIN)/python -m benchmarks.analytics
+
+.PHONY: bench-detection model-card
+bench-detection: $(STAMP)
+	$(BIN)/python -m benchmarks.detection
+
+model-card: $(STAMP)
+	$(BIN)/warding model card

@@ -78,3 +78,11 @@ def pg_app(tmp_path: Path, pg_url: str) -> Iterator[Warding]:
     app = make_app(tmp_path, url=pg_url)
     yield app
     app.close()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> object:
+    """The sentence-embedding model, loaded once for the whole test session (~2 s)."""
+    from warding.signals.embedding import get_embedder
+
+    return get_embedder()

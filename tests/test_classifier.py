@@ -202,13 +202,15 @@ def test_train_reports_and_saves(synthetic: tuple[Path, Path, TrainReport]) -> N
     assert report.per_class["terrorist_content"].recall >= 0.8
     assert report.fpr_news == 0.0 and report.n_news_terrorism_test > 0
     doc = json.loads((models / "baseline" / "model.json").read_text())
-    assert doc["format_version"] == 1 and doc["labels"] == list(LABELS)
+    assert doc["format_version"] == 2 and doc["labels"] == list(LABELS)
+    assert report.unsupported_labels["threat"] == 0 and "threat" not in doc["labels"]
     assert doc["model"] == report.model and report.model.startswith("baseline@")
     assert doc["metrics"]["n_test"] == report.n_test
     assert doc["training"]["data"]["test"]["examples"]
     with np.load(report.artefact, allow_pickle=False) as npz:
         names = set(npz.files)
-    assert names == {"columns", "idf", "coef", "intercept", "calibration", "vectorizer"}
+    assert names == {"labels", "columns", "idf", "coef", "emb_coef", "intercept", "calibration",
+                     "threshold", "vectorizer"}
 
 
 def test_training_is_deterministic(
@@ -294,11 +296,13 @@ def test_classify_order_labels_and_explanations(
     assert model.classify(list(reversed(texts))) == list(reversed(batch))
     assert model.classify([]) == []
     club = batch[0]
-    assert club.label == "terrorist_content" and club.violating and club.score >= 0.5
+    assert club.label == "terrorist_content" and club.violating and club.score >= model.threshold
     assert batch[2].label == "reporting" and not batch[2].violating
     for result in batch:
         assert 0.0 <= result.score <= 1.0
-        assert result.violating == (result.label == "terrorist_content" and result.score >= 0.5)
+        assert result.violating == (result.score >= model.threshold)
+        assert result.violating == (result.label == "terrorist_content")
+        assert set(result.explanation["probabilities"]) == set(LABELS)
     top = club.explanation["top_features"]
     assert 1 <= len(top) <= 5
     weights = [w for _, w in top]

@@ -49,7 +49,8 @@ def test_bank_create_add_list_match(cli: CLI, tmp_path: Path) -> None:
     assert isinstance(m["distance"], int | float)
 
     near = cli.json("match", "--text", content.KNOWN_TEXTS[1].replace("forty", "thirty"), "--json")
-    assert [x["signal_type"] for x in near["matches"]] == ["text_near"]
+    # a one-word edit: a near-duplicate, and (same meaning) a semantic match too
+    assert [x["signal_type"] for x in near["matches"]] == ["text_near", "text_semantic"]
     exact = cli.json("match", "--text", content.KNOWN_TEXTS[1].upper(), "--json")
     assert "text" in {x["signal_type"] for x in exact["matches"]}
     none = cli.json("match", "--text", "an unrelated sentence about trains and stations", "--json")

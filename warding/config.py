@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     classifier_name: str = Field(
         default="baseline", description="Name of the classifier plugin used when scanning."
     )
+    semantic_matching: bool = Field(
+        default=True,
+        description="Embed bank texts and match translations/paraphrases of them (text_semantic).",
+    )
+    semantic_threshold: float = Field(
+        default=0.517, gt=0.0, le=1.0,
+        description="Default cosine similarity for a text_semantic match; a bank's own "
+        "thresholds.text_semantic overrides it.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret that signs console sessions; generated and kept in data_dir when unset.",

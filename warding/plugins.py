@@ -38,7 +38,10 @@ BUILTIN_CONNECTORS = (
     "warding.ingest.files:MediaFileConnector",
 )
 
-BUILTIN_CLASSIFIERS = ("warding.classify.baseline:BaselineClassifier",)
+BUILTIN_CLASSIFIERS = (
+    "warding.classify.baseline:BaselineClassifier",
+    "warding.classify.baseline:HybridClassifier",
+)
 
 BUILTIN_ACTION_SINKS = (
     "warding.actions.sinks:LogSink",

@@ -11,8 +11,9 @@ from warding.actions.base import ActionRequest
 from warding.audit.log import record
 from warding.banks.formats import EntryRecord
 from warding.banks.service import add_records, create_bank
-from warding.db.models import Bank, BankEntry, Case, Signal
+from warding.db.models import Bank, BankEntry, Case, ContentItem, Signal
 from warding.events import BankEntriesDisabled
+from warding.matching.semantic import add_bank_text
 
 BANKABLE = ("md5", "sha256", "pdq", "text", "text_near")
 
@@ -45,6 +46,10 @@ def add_item_to_bank(app: Any, case_id: int, bank_name: str, request: ActionRequ
         )
         summary = add_records(session, bank, [rec], app.signal_types, actor="system",
                               how=f"decision:{request.decision_id}")
+        item = session.get(ContentItem, case.item_id)
+        text = "\n".join(p for p in (item.title, item.text) if p) if item is not None else ""
+        if text.strip():  # translations of confirmed material match too (text_semantic)
+            add_bank_text(app, session, bank, text)
         return summary.signals + reenabled
 
 

@@ -78,7 +78,7 @@ def create_bank(
     *,
     actor: str,
     description: str = "",
-    thresholds: Mapping[str, int] | None = None,
+    thresholds: Mapping[str, int | float] | None = None,
     auto_action: bool = False,
 ) -> Bank:
     if not BANK_NAME.match(name):
@@ -87,6 +87,7 @@ def create_bank(
         )
     if session.execute(select(Bank.id).where(Bank.name == name)).first():
         raise Conflict(f"bank {name!r} already exists")
+    check_thresholds(thresholds or {})
     bank = Bank(name=name, description=description, thresholds=dict(thresholds or {}),
                 auto_action=auto_action, enabled=True, version=1)
     session.add(bank)
@@ -103,7 +104,7 @@ def get_bank(session: Session, name: str) -> Bank:
 
 
 def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None = None,
-                thresholds: Mapping[str, int] | None = None,
+                thresholds: Mapping[str, int | float] | None = None,
                 auto_action: bool | None = None) -> Bank:
     bank = get_bank(session, name)
     changes: dict[str, Any] = {}
@@ -111,6 +112,7 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
         bank.enabled = enabled
         changes["enabled"] = enabled
     if thresholds is not None:
+        check_thresholds(thresholds)
         bank.thresholds = {**(bank.thresholds or {}), **thresholds}
         changes["thresholds"] = dict(thresholds)
     if auto_action is not None and auto_action != bank.auto_action:
@@ -272,6 +274,27 @@ def iter_export(session: Session, bank: Bank) -> Iterator[EntryRecord]:
             note=e.note,
             entry_id=str(e.id),
         )
+
+
+def parse_thresholds(pairs: Sequence[str]) -> dict[str, int | float]:
+    """``TYPE=N`` pairs: integers (Hamming distances), except ``text_semantic``, a cosine
+    similarity in (0, 1]."""
+    out: dict[str, int | float] = {}
+    for key, value in parse_labels(pairs).items():
+        try:
+            out[key] = float(value) if key == "text_semantic" else int(value)
+        except ValueError:
+            raise InvalidInput(f"threshold {key}={value!r} is not a number") from None
+    check_thresholds(out)
+    return out
+
+
+def check_thresholds(thresholds: Mapping[str, Any]) -> None:
+    """Refuse a ``text_semantic`` threshold outside (0, 1]."""
+    if "text_semantic" in thresholds:
+        from warding.matching.semantic import check_threshold
+
+        check_threshold(thresholds["text_semantic"])
 
 
 def parse_labels(pairs: Sequence[str]) -> dict[str, str]:

@@ -41,6 +41,7 @@ def reasons_for(matches: Sequence[MatchResult], result: ClassifierResult | None,
             "distance": m.distance,
             "labels": m.labels,
             "provenance": m.provenance,
+            **({"similarity": m.similarity} if hasattr(m, "similarity") else {}),
         }
         for m in matches
     ]
@@ -63,7 +64,9 @@ def severity_for(reasons: Sequence[dict[str, Any]]) -> int:
     """0–100: exact bank matches first, then near matches, then classifier scores."""
     best = 0
     for r in reasons:
-        if r["kind"] == "bank_match":
+        if r["kind"] == "bank_match" and r.get("signal_type") == "text_semantic":
+            best = max(best, 70)  # a translation or paraphrase: below copies, above scores
+        elif r["kind"] == "bank_match":
             best = max(best, 100 - min(int(r["distance"] or 0), 40))
         elif r["kind"] == "classifier":
             best = max(best, int(50 * float(r["score"])))

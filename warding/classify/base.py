@@ -40,3 +40,8 @@ class Classifier(ABC):
     @abstractmethod
     def classify(self, texts: Sequence[str]) -> list[ClassifierResult]:
         """One result per text, in order."""
+
+    def classify_batch(self, texts: Sequence[str]) -> list[ClassifierResult]:
+        """As :meth:`classify`, but explanations may be left out (batch mode); by default
+        the same as :meth:`classify`."""
+        return self.classify(texts)

@@ -21,6 +21,16 @@ here; each README there lists cautions that matter for any score:
   sentence and its translations form one group (keyed by the English side), so
   a translation never sits across the split from its original.
 
+  The same pairs also measure cross-lingual matching, so they are split in two
+  *before anything else* (:func:`parallel_part`): the ``train`` half may be
+  used for fitting (classifier negatives, and choosing the semantic-matching
+  threshold); the ``holdout`` half is used for nothing but the figures that are
+  reported (translation recall and false matches, and the classifier's false
+  positives on everyday sentences). The halves are cut along connected
+  components of sentences (two pairs that share either side are in one
+  component), by a hash of the component, so no sentence or translation of it
+  is on both sides.
+
 Groups are prefixed with the data set name (``"tvec_tweets:<account>"``) so
 that ids from different sets never collide. The split is by group (account),
 never by post: an account's posts are all in train or all in test.
@@ -28,6 +38,7 @@ never by post: an account's posts are all in train or all in test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections import Counter, defaultdict
@@ -35,12 +46,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from warding.classify.labels import OTHER, REPORTING, TAXONOMY, TERRORIST
 from warding.errors import WardingError
 
-TERRORIST = "terrorist_content"
-REPORTING = "reporting"
-OTHER = "other"
+#: The labels the public data supports (see warding.classify.labels for the full taxonomy).
 LABELS: tuple[str, ...] = (TERRORIST, REPORTING, OTHER)
+#: Seed of the parallel split; changing it changes which sentences are held out.
+PARALLEL_SEED = "warding/parallel/20261126"
 
 #: (folder, file, what the file must hold) -- used for loading and error messages.
 SOURCES: tuple[tuple[str, str, str], ...] = (
@@ -130,7 +142,10 @@ def source_files(data_dir: Path) -> list[Path]:
 
 
 def load_examples(data_dir: Path | None = None) -> list[Example]:
-    """All labelled examples from ``data_dir`` (default: the shared data folder)."""
+    """All labelled training examples from ``data_dir`` (default: the shared data folder).
+
+    Only the ``train`` half of the parallel sentences is included (see :func:`parallel_part`).
+    """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     tweets, news, forum = source_files(data_dir)
     out: list[Example] = []
@@ -162,7 +177,7 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
         )
     parallel = data_dir / PARALLEL[0] / PARALLEL[1]
     if parallel.is_file():
-        out += _parallel_examples(parallel)
+        out += _parallel_examples(parallel, "train")
     for row in _read_jsonl(forum):
         raw = _field(row, "label", forum)
         if raw not in _STORMFRONT_LABELS:  # idk/skip: not English or undecided
@@ -179,15 +194,77 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
     return out
 
 
-def _parallel_examples(path: Path) -> list[Example]:
+@dataclass(frozen=True)
+class ParallelPair:
+    """One record of the parallel set: ``text_a`` in ``lang`` and its English ``text_b``."""
+
+    pair: str  # the language pair of the source file, e.g. "ara-eng"
+    lang: str  # ISO 639-1 code of text_a
+    text_a: str
+    text_b: str
+    part: str  # "train" or "holdout"
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def parallel_pairs(path: Path) -> list[ParallelPair]:
+    """Every record of ``tatoeba_pairs.jsonl`` with the half it belongs to.
+
+    Components: pairs are joined when they share their non-English or their
+    English sentence (compared after whitespace folding and casefolding). A
+    component is ``holdout`` when the first hex digit of sha256(seed, smallest
+    English sentence of the component) is below 8, else ``train``: about half
+    of the sentences of every language pair on each side.
+    """
+    rows = [row for row in _read_jsonl(path)]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    recs = []
+    for row in rows:
+        a, b = _field(row, "text_a", path), _field(row, "text_b", path)
+        ka, kb = "a:" + _key(a), "b:" + _key(b)
+        root_a, root_b = find(ka), find(kb)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+        recs.append((row, a, b, kb))
+    smallest: dict[str, str] = {}
+    for _, _, _, kb in recs:
+        root = find(kb)
+        smallest[root] = min(smallest.get(root, kb), kb)
+    out = []
+    for row, a, b, kb in recs:
+        digest = hashlib.sha256(f"{PARALLEL_SEED}:{smallest[find(kb)]}".encode()).hexdigest()
+        part = "holdout" if int(digest[0], 16) < 8 else "train"
+        lang = _PARALLEL_LANGS.get(_field(row, "lang_a", path), "?")
+        source = str(row.get("id", "")).split(":")[0]
+        out.append(ParallelPair(source, lang, a, b, part))
+    return out
+
+
+def _parallel_examples(path: Path, part: str) -> list[Example]:
     out: list[Example] = []
-    for row in _read_jsonl(path):
-        english = _field(row, "text_b", path)
+    for pair in parallel_pairs(path):
+        if pair.part != part:
+            continue
+        english = pair.text_b
         group = "parallel:" + english.strip().casefold()
-        lang = _PARALLEL_LANGS.get(_field(row, "lang_a", path))
-        out.append(Example(_field(row, "text_a", path), OTHER, group, lang, "parallel"))
+        out.append(Example(pair.text_a, OTHER, group, pair.lang, "parallel"))
         out.append(Example(english, OTHER, group, "en", "parallel"))
     return out
+
+
+def holdout_examples(data_dir: Path) -> list[Example]:
+    """The held-out half of the parallel sentences (both sides), as ``other`` examples."""
+    path = parallel_file(data_dir)
+    return _parallel_examples(path, "holdout") if path is not None else []
 
 
 def parallel_file(data_dir: Path) -> Path | None:
@@ -196,11 +273,11 @@ def parallel_file(data_dir: Path) -> Path | None:
 
 
 def _group_labels(examples: Sequence[Example]) -> dict[str, str]:
-    """Each group's stratum: its most frequent label (ties: first in LABELS order)."""
+    """Each group's stratum: its most frequent label (ties: first in TAXONOMY order)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for ex in examples:
         counts[ex.group][ex.label] += 1
-    order = {lab: i for i, lab in enumerate(LABELS)}
+    order = {lab: i for i, lab in enumerate(TAXONOMY)}
     return {
         g: min(c, key=lambda lab: (-c[lab], order.get(lab, len(order)), lab))
         for g, c in counts.items()

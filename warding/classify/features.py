@@ -9,7 +9,12 @@ in the 2015-16 collection, and hashtags. Hashtags are removed **whole** (sign
 and word), not just the ``#``: every discussion tweet carries the hashtag it
 was collected with, so keeping the word would let the model learn the search
 terms. The cost is that real hashtag content is ignored too. The text is then
-HTML-unescaped, NFKC-normalised, whitespace-collapsed and lowercased.
+HTML-unescaped, NFKC-normalised, whitespace-collapsed and lowercased, and the
+evasions that :mod:`warding.signals.normalize` undoes for fingerprints are
+undone here too (since preprocessing v2): invisible characters, Arabic
+diacritics and tatweel and leftover combining marks are removed, and in tokens
+with Latin letters Cyrillic/Greek look-alikes and leetspeak digits are folded.
+So ``j\u200bоin`` (a zero-width space and a Cyrillic o) scores like ``join``.
 
 :class:`TextFeatures` turns cleaned text into char_wb 2-5 gram counts with a
 :class:`~sklearn.feature_extraction.text.HashingVectorizer` (2**20 columns, no
@@ -34,8 +39,10 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from warding.signals.normalize import fold_token, strip_invisible
+
 #: Bump when clean_text changes: a model trained with another version is refused.
-PREPROCESS_VERSION = 1
+PREPROCESS_VERSION = 2
 
 _URL = re.compile(r"(?:\bhttps?:/*|\bwww\.)\S*|\S*account/suspended\S*|\bt\.co/\S*", re.I)
 _RETWEET = re.compile(r"\bRT\s*@\w+:?")
@@ -43,7 +50,6 @@ _LEADING_RT = re.compile(r"^\s*RT\b:?")
 _MENTION = re.compile(r"@\w+")
 _HASHTAG = re.compile(r"[#\uff03]\w+")
 _ELLIPSIS = re.compile("\u2026")
-_SPACE = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
@@ -56,7 +62,8 @@ def clean_text(text: str) -> str:
     text = _LEADING_RT.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _HASHTAG.sub(" ", text)
-    return _SPACE.sub(" ", text).strip().lower()
+    text = strip_invisible(text).lower()
+    return " ".join(fold_token(tok) for tok in text.split())
 
 
 class TextFeatures:

@@ -1,4 +1,4 @@
-"""Train the configured classifier and record it in the audit log."""
+"""Train a classifier and record it in the audit log."""
 
 from __future__ import annotations
 
@@ -10,14 +10,23 @@ from warding.audit.log import record
 from warding.events import ModelTrained
 
 
-def train_model(app: Any, data_dir: Path | None, *, actor: str) -> dict[str, Any]:
+def train_model(app: Any, data_dir: Path | None, *, actor: str, classifier: str = "baseline",
+                from_decisions: bool = False) -> dict[str, Any]:
+    """Train ``classifier`` on the shared data (plus, with ``from_decisions``, every decided
+    case's text and label) and save it in the app's models folder."""
     from warding.classify.training import train
 
     data = data_dir or app.settings.resolved_shared_data()
-    report = train(data, app.settings.models_dir)
+    extra = None
+    if from_decisions:
+        from warding.classify.decisions import decision_examples
+
+        extra = decision_examples(app)
+    report = train(data, app.settings.models_dir, extra=extra, classifier=classifier)
     app.reset_classifier()
     out = dataclasses.asdict(report)
     out = {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
     with app.transaction() as session:
-        record(session, ModelTrained("baseline", int(out.get("n_train", 0)), str(data)), actor)
+        source = str(data) + (" + decisions" if from_decisions else "")
+        record(session, ModelTrained(report.classifier, int(out.get("n_train", 0)), source), actor)
     return out

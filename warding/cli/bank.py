@@ -21,16 +21,16 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name.")],
     description: Annotated[str, typer.Option("--description", help="What the bank holds.")] = "",
-    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="Per-signal threshold TYPE=N, e.g. pdq=31 (repeatable).")] = None,  # noqa: UP007
+    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="Per-signal threshold TYPE=N, e.g. pdq=31 or text_semantic=0.6 (repeatable).")] = None,  # noqa: UP007
     auto_action: Annotated[bool, typer.Option("--auto-action", help="Act on matches without human review (use with care).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a bank."""
-    from warding.banks.service import create_bank, parse_labels
+    from warding.banks.service import create_bank, parse_thresholds
 
     w = get_app(ctx)
     with friendly_errors():
-        thresholds = {k: int(v) for k, v in parse_labels(threshold or []).items()}
+        thresholds = parse_thresholds(threshold or [])
         with w.transaction() as session:
             bank = create_bank(session, name, actor="cli", description=description,
                                thresholds=thresholds, auto_action=auto_action)
@@ -88,6 +88,10 @@ def add(
         with w.transaction() as session:
             bank = get_bank(session, name)
             summary = add_records(session, bank, records, w.signal_types, actor="cli", how="add")
+            if text is not None:
+                from warding.matching.semantic import add_bank_text
+
+                add_bank_text(w, session, bank, text)
     if as_json:
         emit_json(summary.as_json())
     else:

@@ -101,6 +101,10 @@ def match(
             signals = hash_url(w, url or "")
         with w.transaction() as session:
             results = get_engine(w, session).lookup_all(signals)
+            if text is not None:
+                from warding.matching.semantic import match_text
+
+                results += match_text(w, session, text)
     if as_json:
         emit_json({"matches": [r.as_json() for r in results]})
     else:
@@ -142,13 +146,27 @@ def scan(
 @app.command()
 def classify(
     ctx: typer.Context,
-    text: Annotated[str, typer.Option("--text", help="Text to classify.")],
+    text: Annotated[str | None, typer.Option("--text", help="Text to classify.")] = None,
+    jsonl: Annotated[Path | None, typer.Option("--jsonl", help="JSON lines file with a 'text' field per line ('-' for stdin); one output line per input line.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Score a text with the trained classifier."""
+    """Score a text, or every line of a JSON lines file, with the trained classifier."""
     w = get_app(ctx)
+    if (text is None) == (jsonl is None):
+        err_console().print("[red]error:[/red] give exactly one of --text or --jsonl")
+        raise typer.Exit(2)
+    if jsonl is not None:
+        from warding.cli.classify_batch import run_batch
+
+        run_batch(w, jsonl, as_json)
+        return
+    assert text is not None
     with friendly_errors():
+        from warding.matching.semantic import with_nearest_known
+
         result = w.classifier().classify([text])[0]
+        with w.transaction() as session:
+            result = with_nearest_known(w, session, text, result)
     out = {"label": result.label, "score": round(result.score, 6), "violating": result.violating,
            "model": result.model, "explanation": result.explanation}
     if as_json:

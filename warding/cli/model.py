@@ -1,4 +1,4 @@
-"""``warding model …``: train the classifier."""
+"""``warding model …``: train the classifier, write the model card."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from warding.cli.common import emit_json, friendly_errors, get_app
+from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 
 app = typer.Typer(help="The text classifier.", no_args_is_help=True)
 
@@ -16,16 +16,39 @@ app = typer.Typer(help="The text classifier.", no_args_is_help=True)
 def train(
     ctx: typer.Context,
     data: Annotated[Optional[Path], typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,  # noqa: UP007
+    classifier: Annotated[str, typer.Option("--classifier", help="baseline (char n-grams) or hybrid (+ multilingual embeddings).")] = "baseline",
+    from_decisions: Annotated[bool, typer.Option("--from-decisions", help="Add every decided case's text and label to the training data.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
 ) -> None:
-    """Train the baseline classifier reproducibly (split by account) and save it locally."""
+    """Train a classifier reproducibly (split by account) and save it locally."""
     from warding.classify.service import train_model
 
     w = get_app(ctx)
     with friendly_errors():
-        report = train_model(w, data, actor="cli")
+        report = train_model(w, data, actor="cli", classifier=classifier,
+                             from_decisions=from_decisions)
     if as_json:
         emit_json(report)
     else:
         for key, value in report.items():
             typer.echo(f"{key}: {value}")
+
+
+@app.command("card")
+def card(
+    ctx: typer.Context,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,  # noqa: UP007
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write.")] = Path("docs/model-card.md"),
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the figures as JSON.")] = False,
+) -> None:
+    """Train both classifiers in a scratch folder, measure everything, write the model card."""
+    from warding.classify.card import write_card
+
+    w = get_app(ctx)
+    with friendly_errors():
+        figures = write_card(data or w.settings.resolved_shared_data(), output,
+                             echo=lambda msg: err_console().print(msg, highlight=False))
+    if as_json:
+        emit_json(figures)
+    else:
+        typer.echo(f"model card written to {output}")

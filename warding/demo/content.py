@@ -20,6 +20,17 @@ KNOWN_TEXTS = (
     "simmered for forty minutes and served with warm flat bread.",
 )
 
+# Hand-made translations of the known placeholder texts: they share no word with the
+# originals, so only cross-lingual semantic matching (text_semantic) can find them.
+TRANSLATED_POSTS = (
+    ("demo-fr", "Élément connu numéro un : la lettre trimestrielle du club de jardinage annonce "
+                "l'échange de graines de printemps samedi matin à la salle communale près de la "
+                "rivière."),
+    ("demo-es", "Elemento conocido número dos: una receta de sopa de lentejas con zanahorias, "
+                "comino y limón, cocida a fuego lento durante cuarenta minutos y servida con pan "
+                "plano caliente."),
+)
+
 ORDINARY_POSTS = (
     "The bus to the coast leaves at nine tomorrow, bring a jacket because the wind is cold.",
     "Our choir rehearsal moves to Thursday evening this week; new singers are welcome.",

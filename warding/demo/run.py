@@ -45,6 +45,30 @@ def _bank(app: Warding, folder: Path) -> None:
         add_records(session, bank, records, app.signal_types, actor="demo", how="demo")
 
 
+def _translations(app: Warding, folder: Path, echo: Callable[[str], None]) -> dict[str, object]:
+    """Embed the bank's texts and scan translations of them (cross-lingual matching).
+
+    Done last: once a bank holds text embeddings every scanned text is embedded, which
+    would slow the scans of the public data sets above.
+    """
+    import json
+
+    from warding.banks.service import get_bank
+    from warding.matching.semantic import add_bank_text
+
+    with app.transaction() as session:
+        bank = get_bank(session, DEMO_BANK)
+        for text in content.KNOWN_TEXTS:
+            add_bank_text(app, session, bank, text)
+    posts = folder / "translations.jsonl"
+    posts.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+                             for i, t in content.TRANSLATED_POSTS), encoding="utf-8")
+    summary = scan_paths(app, [posts], "demo-translations", actor="demo")
+    echo(f"translated posts: {summary.items} new items, {summary.matches} text_semantic "
+         f"matches, {summary.cases_opened} cases opened")
+    return summary.as_json()
+
+
 def _admin(app: Warding) -> str:
     password = generate_password()
     with app.transaction() as session:
@@ -85,6 +109,7 @@ def run_demo(app: Warding, shared_data: Path | None = None,
                 s = scan_paths(app, [path], source, actor="demo")
                 echo(f"{source}: {s.items} new items, {s.cases_opened} cases opened")
                 results[source] = s.as_json()
+    results["translations"] = _translations(app, folder, echo)
     password = _admin(app)
     echo("admin user: admin")
     echo(f"one-time admin password: {password}")

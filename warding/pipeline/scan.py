@@ -35,9 +35,10 @@ from warding.db.models import (
 )
 from warding.events import ScanCompleted
 from warding.ingest.base import Connector, RawItem, Rejection
+from warding.matching.semantic import ScanSemantic
 from warding.matching.service import MatchEngine, MatchResult, get_engine
 from warding.review.decisions import DecisionInput, policy_category
-from warding.signals import compute
+from warding.signals import compute, langid
 from warding.signals.base import SignalError
 
 BATCH = 200
@@ -120,6 +121,7 @@ class Scanner:
                                     app.settings.classifier_min_words)
         self.auto_cases: list[tuple[int, MatchResult]] = []
         self._auto_bank_ids: set[int] | None = None
+        self.semantic = ScanSemantic(app)
         try:
             self.classifier = app.classifier()
         except ModelMissing as exc:
@@ -146,6 +148,7 @@ class Scanner:
     def _process_batch(self, batch: list[RawItem | Rejection]) -> None:
         items = [r for r in batch if isinstance(r, RawItem)]
         results = self._classify(items)
+        self.semantic.prepare([(id(i), _item_text(i)) for i in items if _item_text(i).strip()])
         with self.app.transaction() as session:
             engine = get_engine(self.app, session)
             existing = self._existing(session, items)
@@ -207,7 +210,8 @@ class Scanner:
         item = ContentItem(
             source=raw.source, external_id=raw.external_id, kind=raw.kind, url=raw.url,
             account=raw.account, posted_at=raw.posted_at, title=raw.title, text=raw.text,
-            lang=raw.metadata.get("lang") if isinstance(raw.metadata.get("lang"), str) else None,
+            lang=(raw.metadata.get("lang") if isinstance(raw.metadata.get("lang"), str)
+                  else langid.detect(text) if text.strip() else None),
             outlinks=list(raw.outlinks), meta=dict(raw.metadata), input_ref=raw.input_ref,
         )
         session.add(item)
@@ -219,7 +223,8 @@ class Scanner:
             session.execute(insert(Signal), [
                 {"item_id": item.id, "signal_type": s.signal_type, "value": s.value,
                  "origin": s.origin} for s in signals])
-        matches = engine.lookup_all(signals)
+        matches = engine.lookup_all(signals) + self.semantic.matches(id(raw))
+        result = self.semantic.explain(id(raw), result)
         if matches:
             session.execute(insert(Match), [
                 {"item_id": item.id, "bank_id": m.bank_id, "entry_id": m.entry_id,

@@ -47,10 +47,13 @@ class MatchIn(_In):
 class MatchOut(BaseModel):
     bank: str
     signal_type: str
-    distance: int
+    distance: int | float = Field(description="Hamming distance; 0 for exact types; "
+                                  "1 - similarity for text_semantic.")
     entry_id: str
     labels: dict[str, Any]
     provenance: str
+    similarity: float | None = Field(default=None,
+                                     description="Cosine similarity (text_semantic only).")
 
 
 class MatchesOut(BaseModel):
@@ -73,8 +76,9 @@ class ClassifyOut(BaseModel):
 class BankCreate(_In):
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=2000)
-    thresholds: dict[str, int] = Field(default_factory=dict,
-                                       description="Per signal type Hamming threshold.")
+    thresholds: dict[str, int | float] = Field(
+        default_factory=dict,
+        description="Per signal type Hamming threshold; text_semantic takes a cosine similarity.")
     auto_action: bool = False
 
 

@@ -18,6 +18,7 @@ from warding.banks.service import (
 )
 from warding.db.models import User
 from warding.errors import InvalidInput, NotFound
+from warding.matching.semantic import add_bank_text
 from warding.web.deps import SessionDep, WardingDep, require
 from warding.web.schemas import AddEntriesOut, BankCreate, BankOut, BanksOut, EntryIn, ErrorOut
 
@@ -80,6 +81,8 @@ def add_entry(name: str, body: EntryIn, w: WardingDep, session: SessionDep,
     record = EntryRecord(signals=signals, labels=dict(body.labels), provenance=body.provenance,
                          ref="request")
     summary = add_records(session, bank, [record], types, actor=user.username, how="api")
+    if body.text is not None:
+        add_bank_text(w, session, bank, body.text)
     if summary.errors and not summary.entries:
         raise InvalidInput("; ".join(e["reason"] for e in summary.errors))
     return AddEntriesOut(**summary.as_json())

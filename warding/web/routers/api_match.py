@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, UploadFile
 from warding.db.models import User
 from warding.errors import InvalidInput
 from warding.hashing import hash_bytes, hash_text, hash_url
+from warding.matching.semantic import match_text, with_nearest_known
 from warding.matching.service import get_engine
 from warding.signals import compute
 from warding.web.deps import SessionDep, WardingDep, require
@@ -66,14 +67,18 @@ def match(body: MatchIn, w: WardingDep, session: SessionDep, user: Matcher) -> M
             raise InvalidInput(f"signal {s.type}: {exc}") from exc
         values.append(compute.SignalValue(s.type, value, "query"))
     results = get_engine(w, session).lookup_all(values)
+    if body.text is not None:
+        results += match_text(w, session, body.text)
     return MatchesOut(matches=[MatchOut(**r.as_json()) for r in results])
 
 
 @router.post("/classify", response_model=ClassifyOut,
              responses={503: {"model": ErrorOut, "description": "No trained model"}})
-def classify(body: ClassifyIn, w: WardingDep, user: Classifying) -> ClassifyOut:
-    """Score a text; 503 when no model has been trained (``warding model train``)."""
+def classify(body: ClassifyIn, w: WardingDep, session: SessionDep,
+             user: Classifying) -> ClassifyOut:
+    """Score a text; 503 when no model has been trained (``warding model train``). The
+    explanation lists the closest known bank texts when banks hold texts."""
     _check_text(w, body.text)
-    result = w.classifier().classify([body.text])[0]
+    result = with_nearest_known(w, session, body.text, w.classifier().classify([body.text])[0])
     return ClassifyOut(label=result.label, score=round(result.score, 6), violating=result.violating,
                        model=result.model, explanation=result.explanation)
