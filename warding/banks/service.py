@@ -15,6 +15,7 @@ from warding.audit.log import record
 from warding.banks.formats import EntryRecord, Format, FormatError, read_records
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.errors import Conflict, InvalidInput, NotFound
+from warding.matching import feed
 from warding.events import BankCreated, BankEntriesAdded, BankUpdated
 from warding.signals import compute
 from warding.signals.base import SignalError, SignalType
@@ -92,6 +93,7 @@ def create_bank(
     session.add(bank)
     session.flush()
     record(session, BankCreated(name, dict(bank.thresholds), auto_action), actor)
+    feed.bank_changed(session, bank.id)
     return bank
 
 
@@ -119,6 +121,7 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
     if changes:
         bank.version += 1
         record(session, BankUpdated(name, changes), actor)
+        feed.bank_changed(session, bank.id)
     return bank
 
 
@@ -186,6 +189,7 @@ def add_records(
     if summary.entries:
         bank.version += 1
         record(session, BankEntriesAdded(bank.name, summary.entries, how), actor)
+        feed.entries_added(session, bank.id, summary.entry_ids)
     return summary
 
 

@@ -7,6 +7,7 @@ and add one import line here; the migrations and the schema test read ``metadata
 from __future__ import annotations
 
 from warding.db import models
+from warding.db import models_matching  # noqa: F401
 from warding.db.models import Base
 
 metadata = Base.metadata
