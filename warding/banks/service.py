@@ -15,8 +15,8 @@ from warding.audit.log import record
 from warding.banks.formats import EntryRecord, Format, FormatError, read_records
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.errors import Conflict, InvalidInput, NotFound
-from warding.matching import feed
 from warding.events import BankCreated, BankEntriesAdded, BankUpdated
+from warding.matching import feed
 from warding.signals import compute
 from warding.signals.base import SignalError, SignalType
 
@@ -106,9 +106,17 @@ def get_bank(session: Session, name: str) -> Bank:
 
 def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None = None,
                 thresholds: Mapping[str, int] | None = None,
-                auto_action: bool | None = None) -> Bank:
+                auto_action: bool | None = None, new_name: str | None = None) -> Bank:
     bank = get_bank(session, name)
     changes: dict[str, Any] = {}
+    if new_name is not None and new_name != bank.name:
+        if not BANK_NAME.match(new_name):
+            raise InvalidInput(f"bank name {new_name!r} is not allowed: use letters, digits, "
+                               "'_', '.', '-' (max 120)")
+        if session.execute(select(Bank.id).where(Bank.name == new_name)).first():
+            raise Conflict(f"bank {new_name!r} already exists")
+        bank.name = new_name
+        changes["name"] = new_name
     if enabled is not None and enabled != bank.enabled:
         bank.enabled = enabled
         changes["enabled"] = enabled
