@@ -205,8 +205,7 @@ def index_for(signal_type: SignalType) -> SignalIndex:
 
 def exact_kind(signal_type: SignalType) -> Literal["hex", "text"]:
     """Hash-digest signal types are fingerprinted by their own bits, others by BLAKE2b."""
-    return "hex" if getattr(signal_type, "hex_length", None) or signal_type.name == "text" \
-        else "text"
+    return "hex" if getattr(signal_type, "hex_length", None) else "text"
 
 
 # The engine's indexes (imported last: they subclass SignalIndex defined above).
