@@ -538,6 +538,17 @@ class MatchCore:
                     self._meta.popitem(last=False)
         return out
 
+    def entry_meta_cached(self, ids: Sequence[int]) -> dict[int, EntryMeta]:
+        """The cached details of these entries (those not cached are left out)."""
+        out: dict[int, EntryMeta] = {}
+        with self._meta_lock:
+            for i in ids:
+                meta = self._meta.get(i)
+                if meta is not None:
+                    self._meta.move_to_end(i)
+                    out[i] = meta
+        return out
+
     def _forget_meta(self) -> None:
         with self._meta_lock:
             self._meta.clear()

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from warding.matching import kernel
@@ -48,11 +49,16 @@ class MatchResult:
 
 
 class MatchEngine:
-    """The shared indexes, bound to one session for reading entry details."""
+    """The shared indexes, bound to one session (or, without one, to the database engine,
+    used only when an entry's details are not cached) for reading entry details."""
 
-    def __init__(self, core: MatchCore, session: Session) -> None:
+    def __init__(self, core: MatchCore, session: Session | None = None,
+                 sa_engine: Engine | None = None) -> None:
+        if session is None and sa_engine is None:
+            raise ValueError("MatchEngine needs a session or a database engine")
         self.core = core
         self.session = session
+        self.sa_engine = sa_engine
 
     @property
     def types(self) -> Mapping[str, SignalType]:
@@ -103,7 +109,14 @@ class MatchEngine:
         if not found:
             return out
         ids = sorted({int(e) for _, _, hits in found for e in hits.entry.tolist()})
-        meta = core.entry_meta(self.session.connection(), ids)
+        if self.session is not None:
+            meta = core.entry_meta(self.session.connection(), ids)
+        else:
+            assert self.sa_engine is not None
+            meta = core.entry_meta_cached(ids)
+            if len(meta) < len(ids):
+                with self.sa_engine.connect() as conn:
+                    meta = core.entry_meta(conn, ids)
         for signal_type, positions, hits in found:
             exact = core.types[signal_type].match != "hamming"
             stored = hits.stored or []
@@ -152,6 +165,7 @@ def get_core(app: Any) -> MatchCore:
     return core
 
 
-def get_engine(app: Any, session: Session) -> MatchEngine:
-    """The app's match engine, current with every committed bank change."""
-    return MatchEngine(get_core(app), session)
+def get_engine(app: Any, session: Session | None = None) -> MatchEngine:
+    """The app's match engine, current with every committed bank change. Without a session,
+    entry details come from a cache or a short connection of the app's own."""
+    return MatchEngine(get_core(app), session, None if session is not None else app.engine)

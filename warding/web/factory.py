@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 from warding import __version__
 from warding.app import Warding
 from warding.web.errors import install_error_handlers
+from warding.web.index_keeper import lifespan
 from warding.web.routers import (
     api_audit,
     api_banks,
@@ -16,6 +17,9 @@ from warding.web.routers import (
     api_match,
     auth,
     console,
+    hma_curation,
+    hma_hashing,
+    hma_matching,
     media,
     status,
 )
@@ -40,11 +44,13 @@ def create_app(w: Warding) -> FastAPI:
         docs_url=None,  # the interactive docs load assets from a CDN: content stays home
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
     )
     app.state.warding = w
     app.state.templates = make_templates()
     install_error_handlers(app)
-    for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
+    for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit,
+                   hma_hashing, hma_matching, hma_curation):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
