@@ -21,6 +21,7 @@ Entries are identified in the indexes by their id, with their bank id beside.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select, text
 
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.matching import feed, kernel
@@ -42,6 +43,12 @@ from warding.matching.store import IndexFileError, read_header, read_index, writ
 from warding.signals.base import SignalType
 
 log = logging.getLogger("warding.matching")
+
+# A plain statement, built once: the lookups of a busy server run it often.
+_META_SQL = text(
+    "SELECT e.id, e.bank_id, e.labels, e.provenance, e.enabled, s.signal_type, s.value "
+    "FROM bank_entries e LEFT OUTER JOIN bank_signals s ON s.entry_id = e.id "
+    "WHERE e.id IN :ids").bindparams(bindparam("ids", expanding=True))
 
 READ_BATCH = 100_000
 ENTRY_WINDOW = 200_000
@@ -493,6 +500,8 @@ class MatchCore:
             q, entry, bank = index.search(list(values))
             dist = np.zeros(len(q), np.int32)
             codes = None
+        if not len(q):
+            return empty
         inside = bank < len(thr)
         limit = np.where(inside, thr[np.minimum(bank, len(thr) - 1)], -1)
         keep = dist <= limit
@@ -516,15 +525,12 @@ class MatchCore:
                     self._meta.move_to_end(i)
                     out[i] = meta
         for chunk in _chunks(sorted(set(missing)), 500):
-            rows = conn.execute(
-                select(BankEntry.id, BankEntry.bank_id, BankEntry.labels, BankEntry.provenance,
-                       BankEntry.enabled, BankSignal.signal_type, BankSignal.value)
-                .join(BankSignal, BankSignal.entry_id == BankEntry.id, isouter=True)
-                .where(BankEntry.id.in_(chunk))
-            ).all()
+            rows = conn.execute(_META_SQL, {"ids": chunk}).all()
             fresh: dict[int, tuple[Any, ...]] = {}
             values: dict[int, dict[str, list[str]]] = {}
             for eid, bank_id, labels, provenance, enabled, stype, value in rows:
+                if isinstance(labels, str | bytes):
+                    labels = json.loads(labels)
                 fresh[eid] = (bank_id, dict(labels or {}), provenance or "", bool(enabled))
                 if stype is not None:
                     values.setdefault(eid, {}).setdefault(stype, []).append(value)

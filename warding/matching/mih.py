@@ -163,6 +163,7 @@ def _threads() -> ThreadPoolExecutor:
         return _pool
 
 
+@lru_cache(maxsize=1)
 def parallelism() -> int:
     return max(1, os.cpu_count() or 1)
 

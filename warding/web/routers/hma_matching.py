@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import json
+
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from warding.accounts.service import UserView
 from warding.banks.sources import signal_type_for
 from warding.matching.service import MatchEngine, MatchResult, get_core, get_engine
-from warding.web.deps import WardingDep
+from warding.web.deps import WardingDep, get_warding
 from warding.web.hma import bad_request, hash_upload, hma_user, no_url_fetching, parse_bool
 
 router = APIRouter(prefix="/m", tags=["HMA matcher"])
@@ -65,35 +68,49 @@ def _by_bank(results: list[MatchResult]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-@router.get("/raw_lookup")
-async def raw_lookup(w: WardingDep, user: Matcher, signal_type: str | None = None,
-                     signal: str | None = None, include_distance: str | None = None,
-                     banks: str | None = None) -> dict[str, Any]:
+# The two GET lookups are the hot path (thousands of requests a second): plain Starlette
+# endpoints, without FastAPI's dependency resolution and response encoding, which cost
+# more than the lookup itself. They are documented in docs/api.md.
+_match_auth = hma_user("match")
+
+
+def _json_response(body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+                    media_type="application/json")
+
+
+async def raw_lookup(request: Request) -> Response:
     """Content ids within the threshold of a hash, in every bank (enabled or not)."""
-    engine = get_engine(w)
-    query = _query(engine, signal_type, signal)
-    (results,) = engine.lookup_many([query], banks=_banks(banks), include_disabled=True)
-    if parse_bool(include_distance, "include_distance"):
-        return {"matches": [_match_json(r) for r in results]}
-    return {"matches": [r.entry_id for r in results]}
+    await _match_auth(request)
+    q = request.query_params
+    engine = get_engine(get_warding(request))
+    query = _query(engine, q.get("signal_type"), q.get("signal"))
+    (results,) = engine.lookup_many([query], banks=_banks(q.get("banks")),
+                                    include_disabled=True)
+    if parse_bool(q.get("include_distance"), "include_distance"):
+        return _json_response({"matches": [_match_json(r) for r in results]})
+    return _json_response({"matches": [r.entry_id for r in results]})
 
 
-@router.get("/lookup")
-async def lookup_get(w: WardingDep, user: Matcher, signal_type: str | None = None,
-                     signal: str | None = None, banks: str | None = None,
-                     url: str | None = None, seed: str | None = None,
-                     bypass_coinflip: str | None = None) -> dict[str, Any]:
+async def lookup_get(request: Request) -> Response:
     """Matching banks of a hash: ``{bank: [{bank_content_id, distance, labels, provenance}]}``.
     Warding banks are enabled or disabled (HMA's ratio 1 or 0), so ``seed`` and
     ``bypass_coinflip`` change nothing."""
-    if url:
+    await _match_auth(request)
+    q = request.query_params
+    if q.get("url"):
         raise no_url_fetching()
+    signal, signal_type = q.get("signal"), q.get("signal_type")
     if not signal or not signal_type:
         raise bad_request("Either url or both signal and signal_type are required")
-    engine = get_engine(w)
+    engine = get_engine(get_warding(request))
     query = _query(engine, signal_type, signal)
-    (results,) = engine.lookup_many([query], banks=_banks(banks))
-    return _by_bank(results)
+    (results,) = engine.lookup_many([query], banks=_banks(q.get("banks")))
+    return _json_response(_by_bank(results))
+
+
+router.add_route(router.prefix + "/raw_lookup", raw_lookup, methods=["GET"], include_in_schema=False)
+router.add_route(router.prefix + "/lookup", lookup_get, methods=["GET"], include_in_schema=False)
 
 
 @router.post("/lookup")
