@@ -367,7 +367,12 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
         _remove(app, state, removals)
     if progress:
         progress(seen)
+    summary.errors.sort(key=lambda e: _natural(e["input"]))  # file order (hex lines are checked in bulk)
     return summary
+
+
+def _natural(text_: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text_)]
 
 
 def _fresh(state: _State, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
