@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from itertools import repeat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 

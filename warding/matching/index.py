@@ -14,9 +14,7 @@ and nothing else.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal, Self
 
 import numpy as np
