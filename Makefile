@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test setup postgres chromium screenshots bench bench-detection model-card clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py warding/matching/_kernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -73,7 +73,7 @@ def test_export_import_roundtrip(cli: CLI, tmp_path: Path) -> None:
         back = [json.loads(line) for line in
                 cli.run("bank", "export", f"b-{fmt}").stdout.splitlines()]
         assert back[0]["labels"]["group"] == "g1" and back[0]["provenance"] == "p1"
-        assert {s["type"] for s in back[0]["signals"]} == {"md5", "sha256", "pdq"}
+        assert {s["type"] for s in back[0]["signals"]} == {"md5", "sha256", "sha512", "pdq"}
 
 
 def test_import_lines_reports_bad_lines(cli: CLI, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ Nothing here is built at import time: call :func:`load_settings` (or build
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,6 +96,19 @@ class Settings(BaseSettings):
         description="Where uploaders complain about a decision; named in every statement of reasons.",
     )
 
+    match_kernel: Literal["auto", "c", "numpy"] = Field(
+        default="auto",
+        description="Hamming index kernel: the compiled one when built (auto), or force c or numpy.",
+    )
+    index_snapshot_min: int = Field(
+        default=50_000,
+        description="Save index snapshots in data_dir/index once the engine holds this many entries.",
+    )
+    index_poll_seconds: float = Field(
+        default=0.25,
+        description="How often a running engine reads bank changes made by other processes.",
+    )
+
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
@@ -102,6 +116,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
 
     def resolved_shared_data(self) -> Path:
         if self.shared_data_dir is not None:

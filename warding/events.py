@@ -93,6 +93,38 @@ class BankEntriesAdded(Event):
 
 
 @dataclass(frozen=True)
+class BankDeleted(Event):
+    type: ClassVar[str] = "bank.deleted"
+    bank: str
+    entries: int
+
+    def subject(self) -> str:
+        return f"bank:{self.bank}"
+
+
+@dataclass(frozen=True)
+class BankEntriesRemoved(Event):
+    type: ClassVar[str] = "bank.entries_removed"
+    bank: str
+    entry_ids: list[int]
+    how: str
+
+    def subject(self) -> str:
+        return f"bank:{self.bank}"
+
+
+@dataclass(frozen=True)
+class BankEntryUpdated(Event):
+    type: ClassVar[str] = "bank.entry_updated"
+    bank: str
+    entry_id: int
+    changes: dict[str, Any]
+
+    def subject(self) -> str:
+        return f"bank:{self.bank}"
+
+
+@dataclass(frozen=True)
 class ScanCompleted(Event):
     type: ClassVar[str] = "scan.completed"
     source: str

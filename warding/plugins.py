@@ -23,6 +23,7 @@ T = TypeVar("T")
 BUILTIN_SIGNAL_TYPES = (
     "warding.signals.hashes:MD5Signal",
     "warding.signals.hashes:SHA256Signal",
+    "warding.signals.hashes:SHA512Signal",
     "warding.signals.pdq:PDQSignal",
     "warding.signals.text:TextSignal",
     "warding.signals.text:TextNearSignal",

@@ -13,6 +13,7 @@ from warding.banks.formats import EntryRecord
 from warding.banks.service import add_records, create_bank
 from warding.db.models import Bank, BankEntry, Case, ContentItem, Signal
 from warding.events import BankEntriesDisabled
+from warding.matching import feed
 from warding.matching.semantic import add_bank_text
 
 BANKABLE = ("md5", "sha256", "pdq", "text", "text_near")
@@ -62,7 +63,12 @@ def _set_case_entries(session: Any, bank: Bank, case_id: int, *, enabled: bool) 
     for entry in entries:
         entry.enabled = enabled
     if entries:
-        bank.version += 1  # the match engine rebuilds when a bank's version changes
+        session.flush()
+        for entry in entries:  # running match engines learn of it from the change feed
+            if enabled:
+                feed.entries_added_range(session, bank.id, entry.id, entry.id)
+            else:
+                feed.entries_removed(session, bank.id, entry.id, entry.id)
     return len(entries)
 
 

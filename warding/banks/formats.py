@@ -1,5 +1,7 @@
-"""Bank exchange formats: JSONL (one entry a line), CSV (one signal a row) and
-plain ``TYPE VALUE`` lines. Only hashes travel, never content. See docs/formats.md.
+"""Bank exchange formats: JSONL (one entry a line), CSV (one signal a row), plain
+``TYPE VALUE`` lines, and the lists platforms receive from others (threatexchange's
+formats within ``lines`` and ``csv``, and TCAP's hash list: see ``sources.py``). Only
+hashes travel, never content. See docs/formats.md.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Format = Literal["jsonl", "csv", "lines"]
+Format = Literal["jsonl", "csv", "lines", "tcap"]
+FORMATS = ("jsonl", "csv", "lines", "tcap")
 CSV_COLUMNS = ["entry_id", "signal_type", "value", "group", "category", "labels", "provenance",
                "tier", "enabled"]
 
@@ -55,13 +58,29 @@ def _bool(value: Any) -> bool:
     return str(value).strip().lower() not in {"0", "false", "no", "n", "off"}
 
 
-def read_records(lines: Iterable[str], fmt: Format, name: str) -> Iterator[EntryRecord | FormatError]:
+Record = Any  # EntryRecord | FormatError | sources.Removal | sources.TextRecord
+
+
+def read_records(lines: Iterable[str], fmt: Format, name: str) -> Iterator[Record]:
     if fmt == "jsonl":
         yield from _read_jsonl(lines, name)
     elif fmt == "csv":
         yield from _read_csv(lines, name)
+    elif fmt == "tcap":
+        from warding.banks.sources import read_tcap
+
+        yield from read_tcap(lines, name)
     else:
         yield from _read_lines(lines, name)
+
+
+def sniff_format(name: str, head: str) -> Format:
+    """The format of a file from its name and its first characters: a ``.json``/``.jsonl`` file
+    whose records carry TCAP's ``hash_digest`` is a TCAP list."""
+    fmt = guess_format(name)
+    if fmt == "jsonl" and '"hash_digest"' in head:
+        return "tcap"
+    return fmt
 
 
 def _read_jsonl(lines: Iterable[str], name: str) -> Iterator[EntryRecord | FormatError]:
@@ -101,10 +120,15 @@ def _read_jsonl(lines: Iterable[str], name: str) -> Iterator[EntryRecord | Forma
             yield FormatError(ref, f"invalid entry: {exc}")
 
 
-def _read_csv(lines: Iterable[str], name: str) -> Iterator[EntryRecord | FormatError]:
+def _read_csv(lines: Iterable[str], name: str) -> Iterator[Record]:
     reader = csv.DictReader(lines)
-    if not reader.fieldnames or not {"signal_type", "value"} <= set(reader.fieldnames):
-        yield FormatError(name, "CSV needs at least the columns signal_type and value")
+    fields = set(reader.fieldnames or ())
+    if {"signal_type", "signal_str"} <= fields:  # threatexchange `dataset -P --csv`
+        yield from _read_te_csv(reader, name)
+        return
+    if not reader.fieldnames or not {"signal_type", "value"} <= fields:
+        yield FormatError(name, "CSV needs at least the columns signal_type and value "
+                                "(or threatexchange's signal_type and signal_str)")
         return
     grouped: dict[str, EntryRecord] = {}
     order: list[str] = []
@@ -138,16 +162,72 @@ def _read_csv(lines: Iterable[str], name: str) -> Iterator[EntryRecord | FormatE
         yield grouped[key]
 
 
-def _read_lines(lines: Iterable[str], name: str) -> Iterator[EntryRecord | FormatError]:
+def _read_te_csv(reader: csv.DictReader[str], name: str) -> Iterator[Record]:
+    from warding.banks.sources import TE_TEXT, TextRecord, signal_type_for, te_metadata
+
+    for n, row in enumerate(reader, 2):
+        ref = f"{name}:{n}"
+        raw_type = (row.get("signal_type") or "").strip()
+        value = (row.get("signal_str") or "").strip()
+        labels, provenance, enabled = te_metadata((row.get("collab") or "").strip(),
+                                                  (row.get("category") or "").strip(),
+                                                  (row.get("tags") or "").strip())
+        if raw_type.lower() == TE_TEXT:
+            yield TextRecord(value, labels, provenance, enabled, ref)
+            continue
+        try:
+            kind = signal_type_for(raw_type)
+        except ValueError as exc:
+            yield FormatError(ref, str(exc))
+            continue
+        yield EntryRecord(signals=[(kind, value)], labels=labels, provenance=provenance,
+                          enabled=enabled, ref=ref)
+
+
+def _read_lines(lines: Iterable[str], name: str) -> Iterator[Record]:
+    """``TYPE VALUE`` per line; threatexchange type names are accepted, and so is the
+    collaboration and opinion ``threatexchange dataset -P`` prints after the value."""
+    from warding.banks.sources import (
+        TE_ALIASES,
+        TE_TEXT,
+        TextRecord,
+        parse_te_tail,
+        signal_type_for,
+        te_metadata,
+    )
+
+    aliases = TE_ALIASES
     for n, line in enumerate(lines, 1):
         text = line.strip()
-        if not text or text.startswith("#"):
+        if not text or text[0] == "#":
             continue
-        parts = text.split(None, 1)
-        if len(parts) != 2:
+        parts = text.split(None, 2)
+        if len(parts) < 2:
             yield FormatError(f"{name}:{n}", "expected 'TYPE VALUE'")
             continue
-        yield EntryRecord(signals=[(parts[0].lower(), parts[1].strip())], ref=f"{name}:{n}")
+        kind = parts[0].lower()
+        if kind == TE_TEXT:  # the rest of the line is the text
+            yield TextRecord(text.split(None, 1)[1], {}, "threatexchange", True, f"{name}:{n}")
+            continue
+        if kind not in aliases:
+            try:
+                kind = signal_type_for(kind)
+            except ValueError as exc:
+                yield FormatError(f"{name}:{n}", str(exc))
+                continue
+        else:
+            kind = aliases[kind]
+        if len(parts) == 2:
+            yield EntryRecord(signals=[(kind, parts[1])], ref=f"{name}:{n}")
+            continue
+        tail = parse_te_tail(parts[2])
+        if tail is None:
+            yield FormatError(f"{name}:{n}", "expected 'TYPE VALUE' (with threatexchange's "
+                                             "optional 'collab' OPINION tags after the value)")
+            continue
+        labels, provenance, enabled = te_metadata(*tail)
+        yield EntryRecord(signals=[(kind, parts[1])], labels=labels, provenance=provenance,
+                          enabled=enabled, ref=f"{name}:{n}")
 
 
 def write_records(records: Iterable[EntryRecord], fmt: Format) -> Iterator[str]:

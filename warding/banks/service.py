@@ -16,6 +16,7 @@ from warding.banks.formats import EntryRecord, Format, FormatError, read_records
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.errors import Conflict, InvalidInput, NotFound
 from warding.events import BankCreated, BankEntriesAdded, BankUpdated
+from warding.matching import feed
 from warding.signals import compute
 from warding.signals.base import SignalError, SignalType
 
@@ -93,6 +94,7 @@ def create_bank(
     session.add(bank)
     session.flush()
     record(session, BankCreated(name, dict(bank.thresholds), auto_action), actor)
+    feed.bank_changed(session, bank.id)
     return bank
 
 
@@ -105,9 +107,17 @@ def get_bank(session: Session, name: str) -> Bank:
 
 def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None = None,
                 thresholds: Mapping[str, int | float] | None = None,
-                auto_action: bool | None = None) -> Bank:
+                auto_action: bool | None = None, new_name: str | None = None) -> Bank:
     bank = get_bank(session, name)
     changes: dict[str, Any] = {}
+    if new_name is not None and new_name != bank.name:
+        if not BANK_NAME.match(new_name):
+            raise InvalidInput(f"bank name {new_name!r} is not allowed: use letters, digits, "
+                               "'_', '.', '-' (max 120)")
+        if session.execute(select(Bank.id).where(Bank.name == new_name)).first():
+            raise Conflict(f"bank {new_name!r} already exists")
+        bank.name = new_name
+        changes["name"] = new_name
     if enabled is not None and enabled != bank.enabled:
         bank.enabled = enabled
         changes["enabled"] = enabled
@@ -121,6 +131,7 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
     if changes:
         bank.version += 1
         record(session, BankUpdated(name, changes), actor)
+        feed.bank_changed(session, bank.id)
     return bank
 
 
@@ -188,6 +199,7 @@ def add_records(
     if summary.entries:
         bank.version += 1
         record(session, BankEntriesAdded(bank.name, summary.entries, how), actor)
+        feed.entries_added(session, bank.id, summary.entry_ids)
     return summary
 
 

@@ -107,32 +107,35 @@ def add(
 def import_(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name (created if missing).")],
-    file: Annotated[Path, typer.Argument(help="JSONL, CSV or 'TYPE VALUE' lines file.")],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl, csv or lines (default: by extension).")] = None,  # noqa: UP007
+    file: Annotated[Path, typer.Argument(help="JSONL, CSV, 'TYPE VALUE' lines or TCAP file.")],
+    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl, csv, lines or tcap (default: by extension and content).")] = None,  # noqa: UP007
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Import a hash list into a bank (see docs/formats.md)."""
-    from warding.banks.service import create_bank, get_bank, import_file
-    from warding.errors import InvalidInput, NotFound
+    """Import a hash list into a bank (see docs/formats.md); millions of lines are fine."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    from warding.banks.bulk import import_path
+    from warding.banks.formats import FORMATS
+    from warding.errors import InvalidInput
 
     w = get_app(ctx)
     with friendly_errors():
-        if fmt not in (None, "jsonl", "csv", "lines"):
-            raise InvalidInput(f"unknown format {fmt!r}: use jsonl, csv or lines")
+        if fmt not in (None, *FORMATS):
+            raise InvalidInput(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
         if not file.is_file():
             raise InvalidInput(f"{file}: no such file")
-        with w.transaction() as session:
-            try:
-                bank = get_bank(session, name)
-            except NotFound:
-                bank = create_bank(session, name, actor="cli")
-            summary = import_file(session, bank, file, w.signal_types, actor="cli",
-                                  fmt=fmt)  # type: ignore[arg-type]
+        with Progress(TextColumn("importing {task.completed:,} records"), TimeElapsedColumn(),
+                      console=err_console(), transient=True,
+                      disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("import", total=None)
+            summary = import_path(w, name, file, actor="cli", fmt=fmt,  # type: ignore[arg-type]
+                                  progress=lambda n: bar.update(task, completed=n))
     if as_json:
         emit_json(summary.as_json())
     else:
         typer.echo(f"imported {summary.entries} entries ({summary.signals} signals); "
-                   f"{summary.skipped} already present; {len(summary.errors)} rejected")
+                   f"{summary.skipped} already present; {summary.removed} removed; "
+                   f"{summary.errors_total} rejected")
         for e in summary.errors[:50]:
             typer.echo(f"rejected {e['input']}: {e['reason']}")
 

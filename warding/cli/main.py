@@ -14,6 +14,7 @@ from warding.cli import action as action_cli
 from warding.cli import audit as audit_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
+from warding.cli import index as index_cli
 from warding.cli import model as model_cli
 from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
@@ -34,6 +35,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(case_cli.app, name="case")
 app.add_typer(stats_cli.app, name="stats")
 app.add_typer(action_cli.app, name="action")
+app.add_typer(index_cli.app, name="index")
 
 
 @app.callback()
@@ -81,17 +83,33 @@ def match(
     path: Annotated[Path | None, typer.Argument(help="File to match against the banks.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="Text to match instead of a file.")] = None,
     url: Annotated[str | None, typer.Option("--url", help="URL to match instead of a file.")] = None,
+    hashes: Annotated[Path | None, typer.Option("--hashes", help="File of 'TYPE VALUE' lines ('-': stdin): one answer per line.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Match a file, a text or a URL against every enabled bank."""
+    """Match a file, a text, a URL or a file of hashes against every enabled bank."""
     from warding.hashing import hash_file, hash_text, hash_url
     from warding.matching.service import get_engine
 
     w = get_app(ctx)
-    given = [x for x in (path, text, url) if x is not None]
+    given = [x for x in (path, text, url, hashes) if x is not None]
     if len(given) != 1:
-        err_console().print("[red]error:[/red] give exactly one of PATH, --text or --url")
+        err_console().print("[red]error:[/red] give exactly one of PATH, --text, --url or --hashes")
         raise typer.Exit(2)
+    if hashes is not None:
+        from warding.cli.match_batch import match_lines
+
+        with friendly_errors():
+            if str(hashes) == "-":
+                match_lines(w, sys.stdin, sys.stdout, as_json=as_json)
+            else:
+                try:
+                    with hashes.open("r", encoding="utf-8-sig") as fh:
+                        match_lines(w, fh, sys.stdout, as_json=as_json)
+                except (OSError, UnicodeDecodeError) as exc:
+                    from warding.errors import InvalidInput
+
+                    raise InvalidInput(f"{hashes}: cannot read ({exc})") from exc
+        return
     with friendly_errors():
         if path is not None:
             signals = hash_file(w, path)

@@ -1,62 +1,31 @@
-"""In-memory signal indexes: build / add / remove / query.
+"""In-memory signal indexes: the interface, and the reference brute force.
 
-The interface mirrors python-threatexchange's ``SignalTypeIndex`` so that a
-faster engine (e.g. FAISS multi-index hashing for tens of millions of PDQ
-hashes) can replace the brute-force one without touching callers. ``ref`` is
-an opaque int chosen by the caller (the bank signal row id).
+The interface mirrors python-threatexchange's ``SignalTypeIndex``: build / add /
+remove / query, with ``ref`` an opaque int chosen by the caller (the match
+engine uses the bank entry id). The engine's indexes live in their own modules:
+``warding.matching.mih.HammingIndex`` (multi-index hashing, for PDQ and
+text_near) and ``warding.matching.exact.ExactIndex`` (fingerprints in sorted
+arrays, for hashes, text and URLs). ``BruteForceHammingIndex`` here is the
+simple exhaustive index they are tested and benchmarked against.
 
-Both indexes are exact: a query returns every live entry within the threshold
-and nothing else. Neither is thread-safe for concurrent writes.
+Every index is exact: a query returns every live entry within the threshold
+and nothing else.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 
+from warding.matching.base import IndexHit, SignalIndex
 from warding.signals.base import SignalType
 
 
-@dataclass(frozen=True)
-class IndexHit:
-    value: str  # the stored value that matched
-    ref: int  # the caller's reference for it
-    distance: int  # 0 for exact indexes
-
-
-class SignalIndex(ABC):
-    """A set of (value, ref) entries searchable by value."""
-
-    @classmethod
-    def build(cls, entries: Iterable[tuple[str, int]]) -> Self:
-        index = cls()
-        for value, ref in entries:
-            index.add(value, ref)
-        return index
-
-    @abstractmethod
-    def add(self, value: str, ref: int) -> None:
-        """Add one entry (the same ref may be added with several values)."""
-
-    @abstractmethod
-    def remove(self, ref: int) -> None:
-        """Remove every entry with ``ref``; unknown refs are ignored."""
-
-    @abstractmethod
-    def query(self, value: str, threshold: int) -> list[IndexHit]:
-        """Entries within ``threshold`` of ``value``, by distance then ref."""
-
-    @abstractmethod
-    def __len__(self) -> int:
-        """The number of live entries."""
-
-
-class ExactIndex(SignalIndex):
-    """Exact matches only: a dict from value to refs. ``threshold`` is ignored."""
+class DictExactIndex(SignalIndex):
+    """Exact matches only: a dict from value to refs (the simple reference). ``threshold`` is
+    ignored."""
 
     def __init__(self) -> None:
         self._by_value: dict[str, list[int]] = {}
@@ -94,13 +63,13 @@ def _popcount(words: np.ndarray) -> np.ndarray:
     return per_byte.reshape(len(words), -1).sum(axis=1, dtype=np.uint8)
 
 
-class HammingIndex(SignalIndex):
-    """Brute-force Hamming search over fixed-length hex values.
+class BruteForceHammingIndex(SignalIndex):
+    """Brute-force Hamming search over fixed-length hex values (the reference).
 
     Values are rows of a uint8 matrix (read as uint64 words when ``bits`` is a
     multiple of 64); a query XORs against every row and popcounts. About
     2 ms per query per 100k PDQ hashes: fine for the banks this engine is
-    meant for. The buffer grows by doubling; removal sets a tombstone, and the
+    meant for as a reference. The buffer grows by doubling; removal sets a tombstone, and the
     buffer is compacted once more than half of it is dead.
     """
 
@@ -224,9 +193,22 @@ class HammingIndex(SignalIndex):
 
 
 def index_for(signal_type: SignalType) -> SignalIndex:
-    """An empty index suited to ``signal_type``."""
+    """An empty engine index suited to ``signal_type``."""
     if signal_type.match == "hamming":
         if not signal_type.bits:
             raise ValueError(f"signal type {signal_type.name!r} is hamming but has no bits")
-        return HammingIndex(bits=signal_type.bits)
-    return ExactIndex()
+        return HammingIndex(bits=signal_type.bits, threshold=signal_type.default_threshold)
+    return ExactIndex(kind=exact_kind(signal_type))
+
+
+def exact_kind(signal_type: SignalType) -> Literal["hex", "text"]:
+    """Hash-digest signal types are fingerprinted by their own bits, others by BLAKE2b."""
+    return "hex" if getattr(signal_type, "hex_length", None) else "text"
+
+
+# The engine's indexes (imported last: they subclass SignalIndex defined above).
+from warding.matching.exact import ExactIndex  # noqa: E402
+from warding.matching.mih import HammingIndex  # noqa: E402
+
+__all__ = ["BruteForceHammingIndex", "DictExactIndex", "ExactIndex", "HammingIndex", "IndexHit",
+           "SignalIndex", "exact_kind", "index_for"]

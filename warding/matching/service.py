@@ -1,24 +1,28 @@
-"""Look signals up in the enabled banks.
+"""Look signals up in the banks.
 
-The in-memory indexes are built from the database once and cached on the app;
-the cache is rebuilt when any bank changes (entries added or removed, a bank
-enabled, disabled or re-thresholded). A later issue replaces this simple
-engine with the incremental 10M-entry index.
+``get_engine(app, session)`` returns a :class:`MatchEngine`: the process's shared
+:class:`~warding.matching.engine.MatchCore` (indexes kept current from the change
+feed, never rebuilt) bound to the caller's session, which is used only to read
+the labels, provenance and values of the entries that matched. Exact-type hits
+are confirmed against the stored value, so fingerprint collisions never match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from warding.db.models import Bank, BankEntry, BankSignal
-from warding.matching.index import SignalIndex, index_for
+from warding.matching import kernel
+from warding.matching.engine import MatchCore
 from warding.signals.base import SignalType
 from warding.signals.compute import SignalValue
+
+_open_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,106 +48,124 @@ class MatchResult:
         }
 
 
-@dataclass
-class _BankInfo:
-    name: str
-    thresholds: dict[str, Any]
-
-
-@dataclass
 class MatchEngine:
-    """Indexes of every enabled bank signal, by signal type."""
+    """The shared indexes, bound to one session (or, without one, to the database engine,
+    used only when an entry's details are not cached) for reading entry details."""
 
-    types: Mapping[str, SignalType]
-    token: tuple[Any, ...]
-    indexes: dict[str, SignalIndex] = field(default_factory=dict)
-    refs: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # row -> bank, entry, value
-    banks: dict[int, _BankInfo] = field(default_factory=dict)
-    entries: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    def __init__(self, core: MatchCore, session: Session | None = None,
+                 sa_engine: Engine | None = None) -> None:
+        if session is None and sa_engine is None:
+            raise ValueError("MatchEngine needs a session or a database engine")
+        self.core = core
+        self.session = session
+        self.sa_engine = sa_engine
 
-    def threshold(self, bank_id: int, st: SignalType) -> int:
-        raw = self.banks[bank_id].thresholds.get(st.name, st.default_threshold)
-        return int(raw)
+    @property
+    def types(self) -> Mapping[str, SignalType]:
+        return self.core.types
 
     def lookup(self, signal_type: str, value: str) -> list[MatchResult]:
-        st = self.types.get(signal_type)
-        index = self.indexes.get(signal_type)
-        if st is None or index is None or len(index) == 0:
+        """Matches of one value in the enabled banks, closest first. Invalid values match
+        nothing."""
+        st = self.core.types.get(signal_type)
+        if st is None:
             return []
-        query_threshold = 0
-        if st.match == "hamming":
-            query_threshold = max(self.threshold(b, st) for b in self.banks)
-        best: dict[tuple[int, int], MatchResult] = {}
-        for hit in index.query(value, query_threshold):
-            bank_id, entry_id, stored = self.refs[hit.ref]
-            if st.match == "hamming" and hit.distance > self.threshold(bank_id, st):
-                continue
-            labels, provenance = self.entries[entry_id]
-            result = MatchResult(
-                bank=self.banks[bank_id].name,
-                bank_id=bank_id,
-                entry_id=entry_id,
-                signal_type=signal_type,
-                value=stored,
-                query=value,
-                distance=hit.distance,
-                labels=labels,
-                provenance=provenance,
-            )
-            key = (bank_id, entry_id)
-            if key not in best or best[key].distance > result.distance:
-                best[key] = result
-        return sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id))
+        try:
+            value = st.validate(value)
+        except ValueError:
+            return []
+        return self.lookup_many([(signal_type, value)])[0]
 
     def lookup_all(self, signals: Iterable[SignalValue]) -> list[MatchResult]:
         """Matches of all ``signals``; one per (bank, entry, signal type), closest first."""
+        sigs = [(s.signal_type, s.value) for s in signals]
         best: dict[tuple[int, int, str], MatchResult] = {}
-        for sig in signals:
-            for result in self.lookup(sig.signal_type, sig.value):
+        for results in self.lookup_many(sigs):
+            for result in results:
                 key = (result.bank_id, result.entry_id, result.signal_type)
                 if key not in best or best[key].distance > result.distance:
                     best[key] = result
         return sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id, r.signal_type))
 
+    def lookup_many(self, queries: Sequence[tuple[str, str]], *, banks: set[str] | None = None,
+                    include_disabled: bool = False) -> list[list[MatchResult]]:
+        """For each (signal type, validated value), its matches in input order: one per
+        (bank, entry), closest first. ``banks`` restricts to those bank names;
+        ``include_disabled`` also searches disabled banks (HMA's raw lookup)."""
+        core = self.core
+        out: list[list[MatchResult]] = [[] for _ in queries]
+        bank_ids = None if banks is None else {b.id for b in core.banks.values() if b.name in banks}
+        by_type: dict[str, list[int]] = {}
+        for i, (signal_type, _) in enumerate(queries):
+            if signal_type in core.types:
+                by_type.setdefault(signal_type, []).append(i)
+        found = []
+        for signal_type, positions in by_type.items():
+            values = [queries[i][1] for i in positions]
+            hits = core.search(signal_type, values, banks=bank_ids,
+                               include_disabled=include_disabled)
+            if len(hits):
+                found.append((signal_type, positions, hits))
+        if not found:
+            return out
+        ids = sorted({int(e) for _, _, hits in found for e in hits.entry.tolist()})
+        if self.session is not None:
+            meta = core.entry_meta(self.session.connection(), ids)
+        else:
+            assert self.sa_engine is not None
+            meta = core.entry_meta_cached(ids)
+            if len(meta) < len(ids):
+                with self.sa_engine.connect() as conn:
+                    meta = core.entry_meta(conn, ids)
+        for signal_type, positions, hits in found:
+            exact = core.types[signal_type].match != "hamming"
+            stored = hits.stored or []
+            for k, (qi, entry, bank_id, dist) in enumerate(zip(
+                    hits.query.tolist(), hits.entry.tolist(), hits.bank.tolist(),
+                    hits.dist.tolist(), strict=True)):
+                m = meta.get(entry)
+                info = core.banks.get(bank_id)
+                if m is None or info is None or not m.enabled or m.bank_id != bank_id:
+                    continue  # removed since the index saw it
+                query = queries[positions[qi]][1]
+                if exact and query not in m.values.get(signal_type, ()):
+                    continue  # a fingerprint collision, not the same value
+                value = query if exact else stored[k]
+                out[positions[qi]].append(MatchResult(
+                    bank=info.name, bank_id=bank_id, entry_id=entry, signal_type=signal_type,
+                    value=value, query=query, distance=dist, labels=m.labels,
+                    provenance=m.provenance))
+        for i, results in enumerate(out):
+            if len(results) > 1:
+                best: dict[tuple[int, int], MatchResult] = {}
+                for r in results:
+                    key = (r.bank_id, r.entry_id)
+                    if key not in best or best[key].distance > r.distance:
+                        best[key] = r
+                out[i] = sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id))
+        return out
 
-def _state_token(session: Session) -> tuple[Any, ...]:
-    signals = session.execute(select(func.count(BankSignal.id), func.max(BankSignal.id))).one()
-    banks = session.execute(select(func.count(Bank.id), func.sum(Bank.version))).one()
-    return (tuple(signals), tuple(banks))
+
+def get_core(app: Any) -> MatchCore:
+    """The app's match core: opened on first use (snapshot or database), then refreshed from
+    the change feed (cheaply: at most every ``index_poll_seconds``)."""
+    core: MatchCore | None = app.index_cache.get("match_core")
+    if core is None:
+        with _open_lock:
+            core = app.index_cache.get("match_core")
+            if core is None:
+                s = app.settings
+                kernel.use(s.match_kernel)
+                core = MatchCore.open(app.engine, app.signal_types, snapshot_dir=s.index_dir,
+                                      snapshot_min=s.index_snapshot_min,
+                                      poll_seconds=s.index_poll_seconds)
+                app.index_cache["match_core"] = core
+                return core
+    core.refresh(app.engine)
+    return core
 
 
-def build_engine(session: Session, types: Mapping[str, SignalType]) -> MatchEngine:
-    engine = MatchEngine(types=types, token=_state_token(session))
-    for bank in session.execute(select(Bank).where(Bank.enabled.is_(True))).scalars():
-        engine.banks[bank.id] = _BankInfo(bank.name, dict(bank.thresholds or {}))
-    if not engine.banks:
-        return engine
-    rows = session.execute(
-        select(BankSignal.id, BankSignal.signal_type, BankSignal.value, BankEntry.id,
-               BankEntry.bank_id, BankEntry.labels, BankEntry.provenance)
-        .join(BankEntry, BankSignal.entry_id == BankEntry.id)
-        .where(BankEntry.enabled.is_(True), BankEntry.bank_id.in_(list(engine.banks)))
-    )
-    grouped: dict[str, list[tuple[str, int]]] = {}
-    for row_id, signal_type, value, entry_id, bank_id, labels, provenance in rows:
-        if signal_type not in types:
-            continue
-        grouped.setdefault(signal_type, []).append((value, row_id))
-        engine.refs[row_id] = (bank_id, entry_id, value)
-        engine.entries[entry_id] = (dict(labels or {}), provenance or "")
-    for signal_type, entries in grouped.items():
-        index = index_for(types[signal_type])
-        for value, ref in entries:
-            index.add(value, ref)
-        engine.indexes[signal_type] = index
-    return engine
-
-
-def get_engine(app: Any, session: Session) -> MatchEngine:
-    """The cached engine, rebuilt when the banks changed since it was built."""
-    token = _state_token(session)
-    cached: MatchEngine | None = app.index_cache.get("match_engine")
-    if cached is None or cached.token != token:
-        cached = build_engine(session, app.signal_types)
-        app.index_cache["match_engine"] = cached
-    return cached
+def get_engine(app: Any, session: Session | None = None) -> MatchEngine:
+    """The app's match engine, current with every committed bank change. Without a session,
+    entry details come from a cache or a short connection of the app's own."""
+    return MatchEngine(get_core(app), session, None if session is not None else app.engine)

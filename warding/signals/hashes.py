@@ -66,3 +66,13 @@ class SHA256Signal(_FileHash):
     algorithm: ClassVar[str] = "sha256"
     hex_length: ClassVar[int] = 64
     description: ClassVar[str] = "SHA-256 of the file bytes (exact match)"
+
+
+class SHA512Signal(_FileHash):
+    """SHA-512 of the file bytes (128 lower-case hex characters): Tech Against Terrorism's
+    TCAP hash list publishes SHA-512 beside MD5, SHA-256 and PDQ."""
+
+    name: ClassVar[str] = "sha512"
+    algorithm: ClassVar[str] = "sha512"
+    hex_length: ClassVar[int] = 128
+    description: ClassVar[str] = "SHA-512 of the file bytes (exact match)"

@@ -36,6 +36,7 @@ class TextSignal(SignalType):
 
     name: ClassVar[str] = "text"
     content: ClassVar[ContentKind] = "text"
+    hex_length: ClassVar[int] = 64
     description: ClassVar[str] = "SHA-256 of the normalised text (exact match)"
 
     def compute(self, content: bytes | str) -> str | None:

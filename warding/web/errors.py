@@ -22,7 +22,8 @@ from warding.web.templating import render
 
 log = logging.getLogger("warding.web")
 
-JSON_PREFIXES = ("/api/", "/media/")
+JSON_PREFIXES = ("/api/", "/media/", "/h/", "/m/", "/c/")
+HMA_PREFIXES = ("/h/", "/m/", "/c/")  # HMA's errors say {"message": ...}: both keys are sent
 JSON_PATHS = frozenset({"/api", "/status", "/openapi.json"})
 
 TITLES = {400: "Bad request", 401: "Not logged in", 403: "Not allowed", 404: "Not found",
@@ -47,9 +48,15 @@ def status_for(exc: WardingError) -> int:
     return 400
 
 
+def _json_error(request: Request, message: str) -> dict[str, str]:
+    if request.url.path.startswith(HMA_PREFIXES):
+        return {"detail": message, "message": message}
+    return {"detail": message}
+
+
 def error_response(request: Request, status: int, message: str) -> Response:
     if wants_json(request):
-        return JSONResponse({"detail": message}, status_code=status)
+        return JSONResponse(_json_error(request, message), status_code=status)
     return render(request, "error.html",
                   {"status": status, "title": TITLES.get(status, "Error"), "message": message},
                   status_code=status)
@@ -66,7 +73,7 @@ async def _model_missing(request: Request, exc: Exception) -> Response:
 
 async def _not_authenticated(request: Request, exc: Exception) -> Response:
     if wants_json(request):
-        return JSONResponse({"detail": f"not authenticated: {exc}"}, status_code=401,
+        return JSONResponse(_json_error(request, f"not authenticated: {exc}"), status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
     target = request.url.path
     if request.method == "GET" and request.url.query:
@@ -77,6 +84,9 @@ async def _not_authenticated(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if wants_json(request):
+        if request.url.path.startswith(HMA_PREFIXES) and isinstance(exc.detail, str):
+            return JSONResponse(_json_error(request, exc.detail), status_code=exc.status_code,
+                                headers=exc.headers)
         return await http_exception_handler(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     response = error_response(request, exc.status_code, detail)

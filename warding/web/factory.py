@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from warding import __version__
 from warding.app import Warding
 from warding.web.errors import install_error_handlers
+from warding.web.index_keeper import lifespan
 from warding.web.routers import (
     api_actions,
     api_audit,
@@ -27,6 +28,9 @@ from warding.web.routers import (
     console_admin,
     console_cases,
     console_settings,
+    hma_curation,
+    hma_hashing,
+    hma_matching,
     media,
     stats,
     status,
@@ -72,12 +76,14 @@ def create_app(w: Warding) -> FastAPI:
         docs_url=None,  # the interactive docs load assets from a CDN: content stays home
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
     )
     app.state.warding = w
     app.state.templates = make_templates()
     app.state.action_worker = None  # set while the server runs (lifespan)
     install_error_handlers(app)
-    for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit):
+    for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit,
+                   hma_hashing, hma_matching, hma_curation):
         app.include_router(module.router)
     app.include_router(stats.router)  # statistics dashboard and API (issue 6)
     app.include_router(stats.api)

@@ -30,6 +30,7 @@ class ErrorOut(BaseModel):
 class StatusOut(BaseModel):
     status: str
     version: str
+    index: dict[str, Any] | None = None
 
 
 # -- hashing, matching, classifying --------------------------------------------
