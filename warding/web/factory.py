@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from warding import __version__
 from warding.app import Warding
 from warding.web.errors import install_error_handlers
-from warding.web.index_keeper import lifespan
+from warding.web.index_keeper import lifespan as index_lifespan
 from warding.web.routers import (
     api_actions,
     api_audit,
@@ -49,7 +49,15 @@ DESCRIPTION = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the server runs, a worker retries due actions (webhooks with backoff)."""
+    """While the server runs, the index keeper keeps the match engine warm and a worker
+    retries due actions (webhooks with backoff)."""
+    async with index_lifespan(app):
+        async with _action_worker(app):
+            yield
+
+
+@asynccontextmanager
+async def _action_worker(app: FastAPI) -> AsyncIterator[None]:
     from warding.actions.worker import ActionWorker
 
     w: Warding = app.state.warding
@@ -76,7 +84,6 @@ def create_app(w: Warding) -> FastAPI:
         docs_url=None,  # the interactive docs load assets from a CDN: content stays home
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        lifespan=lifespan,
     )
     app.state.warding = w
     app.state.templates = make_templates()
