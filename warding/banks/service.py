@@ -153,13 +153,25 @@ def list_banks(session: Session) -> list[BankSummary]:
     ]
 
 
-def _existing_values(session: Session, bank_id: int) -> set[tuple[str, str]]:
-    rows = session.execute(
-        select(BankSignal.signal_type, BankSignal.value)
-        .join(BankEntry, BankSignal.entry_id == BankEntry.id)
-        .where(BankEntry.bank_id == bank_id)
-    )
-    return {(t, v) for t, v in rows}
+def _existing_values(session: Session, bank_id: int,
+                     signals: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``signals`` the bank holds already: looked up by value (the (type, value)
+    index), so adding one entry to a bank of millions reads a few rows, not the bank."""
+    by_type: dict[str, set[str]] = {}
+    for t, v in signals:
+        by_type.setdefault(t, set()).add(v)
+    found: set[tuple[str, str]] = set()
+    for t, values in by_type.items():
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):
+            rows = session.execute(
+                select(BankSignal.signal_type, BankSignal.value)
+                .join(BankEntry, BankSignal.entry_id == BankEntry.id)
+                .where(BankEntry.bank_id == bank_id, BankSignal.signal_type == t,
+                       BankSignal.value.in_(ordered[start:start + 500]))
+            )
+            found.update((st, v) for st, v in rows)
+    return found
 
 
 def add_records(
@@ -171,18 +183,21 @@ def add_records(
     actor: str,
     how: str,
 ) -> AddSummary:
-    """Add entries; signals already in the bank are skipped, so re-importing is harmless."""
+    """Add entries; signals already in the bank are skipped, so re-importing is harmless.
+    For a few entries (the API, the CLI's ``bank add``, actions); large lists go through
+    ``warding.banks.bulk``."""
     summary = AddSummary()
-    existing = _existing_values(session, bank.id)
+    checked: list[tuple[EntryRecord, list[tuple[str, str]]]] = []
     for rec in records:
         if isinstance(rec, FormatError):
             summary.errors.append({"input": rec.input, "reason": rec.reason})
             continue
         try:
-            signals = [(t, compute.validate(types, t, v)) for t, v in rec.signals]
+            checked.append((rec, [(t, compute.validate(types, t, v)) for t, v in rec.signals]))
         except ValueError as exc:
             summary.errors.append({"input": rec.ref, "reason": str(exc)})
-            continue
+    existing = _existing_values(session, bank.id, (s for _, sigs in checked for s in sigs))
+    for rec, signals in checked:
         fresh = [s for s in dict.fromkeys(signals) if s not in existing]
         if not fresh:
             summary.skipped += 1
