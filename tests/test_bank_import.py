@@ -161,3 +161,55 @@ def test_bad_files(wapp: Warding, tmp_path: Path) -> None:
     broken.write_text('[{"hash_digest": "x", "algorithm": "MD5"', encoding="utf-8")
     out = bulk.import_path(wapp, "x", broken, actor="t", fmt="tcap")
     assert out.entries == 0 and "not valid JSON" in out.errors[0]["reason"]
+
+
+def test_hex_blocks_and_line_numbers(wapp: Warding, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small blocks: uniform ones go through numpy, mixed ones line by line, and bad lines
+    keep their numbers either way; CRLF, a BOM and upper-case hex are accepted."""
+    from warding.banks import hexblocks
+
+    monkeypatch.setattr(hexblocks, "BLOCK_BYTES", 300)
+    rng = random.Random(3)
+    hashes = [_pdq(rng) for _ in range(60)]
+    lines = [f"pdq {h.upper() if i % 7 == 0 else h}" for i, h in enumerate(hashes)]
+    lines.insert(25, "pdq 12345")  # line 26: too short
+    lines.insert(40, "md5 " + "c" * 32)  # line 41: another type in a block
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("ascii"))  # no final break
+    with path.open("rb") as fh:
+        kinds = [type(b).__name__ for b in hexblocks.read_blocks(
+            fh, str(path), bulk.hex_lengths(wapp.signal_types), {})]
+    assert "HexBlock" in kinds and "TextLines" in kinds
+    summary = bulk.import_path(wapp, "blocks", path, actor="test")
+    assert summary.entries == 61 and summary.skipped == 0
+    assert [e["input"] for e in summary.errors] == ["crlf.txt:26"]
+    exported = {sig for signals, *_ in _export(wapp, "blocks") for sig in signals}
+    assert exported == {("pdq", h) for h in hashes} | {("md5", "c" * 32)}
+
+
+def test_bad_utf8_offset_in_a_later_block(wapp: Warding, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from warding.banks import hexblocks
+    from warding.errors import InvalidInput
+
+    monkeypatch.setattr(hexblocks, "BLOCK_BYTES", 100)
+    good = "".join(f"pdq {i:064x}\n" for i in range(5)).encode("ascii")
+    path = tmp_path / "late.txt"
+    path.write_bytes(good + b"# caf\xe9\n")
+    with pytest.raises(InvalidInput, match=f"not valid UTF-8 at byte {len(good) + 5}"):
+        bulk.import_path(wapp, "late", path, actor="test")
+
+
+def test_checkpoint_behind_restores_autocheckpoint(wapp: Warding) -> None:
+    from sqlalchemy import text
+
+    from warding.db.engine import checkpoint_behind
+
+    with checkpoint_behind(wapp.engine) as conn:
+        assert conn is not None
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        conn.execute(text("UPDATE banks SET version = version WHERE 0"))
+        conn.commit()
+    with wapp.engine.connect() as again:
+        assert again.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000

@@ -3,13 +3,15 @@
 ``add_records`` (one ORM object and one flush per entry) is fine for a few entries and far
 too slow for 10M. This importer:
 
-- streams the file (never holds it in memory) in chunks of :data:`CHUNK` records;
+- streams the file (never holds it in memory) in chunks of :data:`CHUNK` records; a
+  ``TYPE VALUE`` file comes in blocks, and blocks of one hex type in one layout are checked
+  and decoded by numpy (:mod:`warding.banks.hexblocks`);
 - validates each signal with a fast check for hex types (the same normalisation as the
   signal type's ``validate``) and reports every bad line with its number and reason;
 - skips signals the bank already holds and repeats within the file, by 128-bit
   fingerprints kept in sorted numpy arrays (about 16 bytes per signal, not a Python set);
-- inserts each chunk set-based (SQLite ``executemany`` with reserved ids, PostgreSQL
-  ``COPY``), and commits it together with its audit event and its change-feed row, so
+- inserts each chunk set-based (SQLite ``executemany`` with reserved ids, or for plain
+  hex lines rows generated inside SQLite; PostgreSQL ``COPY``), and commits it together with its audit event and its change-feed row, so
   running match engines pick the new entries up while the import goes on.
 
 An interrupted import keeps the chunks already committed; running it again adds the rest
@@ -23,7 +25,6 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,10 @@ from sqlalchemy.orm import Session
 
 from warding.audit.log import record
 from warding.banks.formats import EntryRecord, Format, FormatError, read_records, sniff_format
+from warding.banks.hexblocks import HexBlock, TextLines, read_blocks
 from warding.banks.service import AddSummary, create_bank, get_bank
-from warding.banks.sources import Removal, TextRecord
+from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED, Removal, TextRecord
+from warding.db.engine import checkpoint_behind, make_sessionmaker, transaction
 from warding.db.models import Bank, BankEntry, BankSignal, utcnow
 from warding.errors import InvalidInput, NotFound
 from warding.events import BankEntriesAdded
@@ -241,41 +244,50 @@ def import_path(app: Any, bank_name: str, path: Path, *, actor: str, fmt: Format
         with path.open("r", encoding="utf-8-sig", errors="strict") as fh:
             head = fh.read(4096)
         chosen = fmt or sniff_format(path.name, head)
+        if chosen == "lines":
+            with path.open("rb") as bfh:
+                blocks = read_blocks(bfh, str(path), hex_lengths(app.signal_types), TE_ALIASES)
+                return import_records(app, bank_name, _lines_fast(blocks, path.name),
+                                      actor=actor, how=f"import:{path.name}", create=create,
+                                      progress=progress)
         with path.open("r", encoding="utf-8-sig", newline="" if chosen == "csv" else None,
                        errors="strict") as fh:
-            records = _lines_fast(fh, path.name) if chosen == "lines" \
-                else read_records(fh, chosen, path.name)
-            return import_records(app, bank_name, records, actor=actor,
-                                  how=f"import:{path.name}", create=create, progress=progress)
+            return import_records(app, bank_name, read_records(fh, chosen, path.name),
+                                  actor=actor, how=f"import:{path.name}", create=create,
+                                  progress=progress)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def _lines_fast(lines: Iterable[str], name: str) -> Iterator[Any]:
-    """``TYPE VALUE`` lines as (line number, type, value, file name) tuples; anything else (comments, the
-    threatexchange tail, raw_text, bad lines) through the general reader, line by line."""
+def _lines_fast(blocks: Iterable[HexBlock | TextLines], name: str) -> Iterator[Any]:
+    """Records of a ``TYPE VALUE`` file: whole blocks of one hex type as they come; other
+    ``TYPE VALUE`` lines as (line number, type, value, file name) tuples; anything else
+    (comments, the threatexchange tail, raw_text, bad lines) through the general reader."""
     from warding.banks.formats import _read_lines
-    from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED
 
     aliases = TE_ALIASES
     special = TE_UNSUPPORTED | {TE_TEXT}
-    for n, line in enumerate(lines, 1):
-        parts = line.split()
-        if len(parts) == 2 and parts[0][0] != "#":
-            kind = parts[0].lower()
-            if kind not in special:
-                yield (n, aliases.get(kind, kind), parts[1], name)
-                continue
-        if not parts or parts[0][0] == "#":
+    for block in blocks:
+        if isinstance(block, HexBlock):
+            yield block
             continue
-        for rec in _read_lines([line], name):
-            if isinstance(rec, FormatError):
-                yield FormatError(f"{name}:{n}", rec.reason)
-            else:
-                rec.ref = f"{name}:{n}"
-                yield rec
+        for n, line in enumerate(block.lines, block.first_line):
+            parts = line.split()
+            if len(parts) == 2 and parts[0][0] != "#":
+                kind = parts[0].lower()
+                if kind not in special:
+                    yield (n, aliases.get(kind, kind), parts[1], name)
+                    continue
+            if not parts or parts[0][0] == "#":
+                continue
+            for rec in _read_lines([line], name):
+                if isinstance(rec, FormatError):
+                    yield FormatError(f"{name}:{n}", rec.reason)
+                else:
+                    rec.ref = f"{name}:{n}"
+                    yield rec
 
 
 def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: str, how: str,
@@ -305,6 +317,12 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
     seen = 0
     for rec in records:
         seen += 1
+        if type(rec) is HexBlock:
+            seen += len(rec.raw) - 1
+            _stage_raw(state, rec.signal_type, rec.raw)
+            if progress:
+                progress(seen)
+            continue
         if type(rec) is tuple:  # the fast path: one signal, no labels
             if rec[1] in hex_types:
                 add_plain(rec)  # validated in bulk by _stage
@@ -418,11 +436,19 @@ def _stage(state: _State, plain: list[tuple[int, str, str, str]],
                 continue
             raw = bytes.fromhex("".join(good))
         count = len(raw) * 2 // width
-        digest = np.frombuffer(raw, np.uint8).reshape(count, width // 2)
-        fresh = _fresh(state, *state.fingerprint.of_raw(t, digest))
-        state.summary.skipped += int(count - fresh.sum())
-        normalised = np.frombuffer(raw.hex().encode("ascii"), dtype=f"S{width}")
-        state.staged.setdefault(t, []).append(normalised[fresh])
+        _stage_raw(state, t, np.frombuffer(raw, np.uint8).reshape(count, width // 2))
+
+
+def _stage_raw(state: _State, signal_type: str, digest: np.ndarray) -> None:
+    """Keep the new values of ``digest`` (an (n, bytes) uint8 array of one hex type) as
+    lower-case hex byte strings, to be inserted sorted at the end."""
+    count, size = digest.shape
+    fresh = _fresh(state, *state.fingerprint.of_raw(signal_type, digest))
+    state.summary.skipped += int(count - fresh.sum())
+    if not fresh.any():
+        return
+    kept = np.ascontiguousarray(digest[fresh]).tobytes().hex().encode("ascii")
+    state.staged.setdefault(signal_type, []).append(np.frombuffer(kept, dtype=f"S{2 * size}"))
 
 
 def _insert_staged(app: Any, state: _State) -> None:
@@ -430,58 +456,80 @@ def _insert_staged(app: Any, state: _State) -> None:
     entries. Sorted, the (signal_type, value) index grows by appends instead of random
     inserts, which is what makes 10M lines fit in minutes (entries of such files get their
     ids in hash order)."""
-    for t in sorted(state.staged):
-        values = np.concatenate(state.staged.pop(t))
-        values.sort()
-        for start in range(0, len(values), INSERT_BATCH):
-            chunk = values[start:start + INSERT_BATCH]
-            ids = _insert_plain(app, state, t, chunk.astype(f"U{chunk.dtype.itemsize}").tolist())
-            summary = state.summary
-            summary.entries += len(ids)
-            summary.signals += len(ids)
-            room = MAX_LISTED - len(summary.entry_ids)
-            if room > 0:
-                summary.entry_ids.extend(ids[:room])
+    if not state.staged:
+        return
+    with checkpoint_behind(app.engine) as conn:
+        for t in sorted(state.staged):
+            values = np.concatenate(state.staged.pop(t))
+            values.sort()
+            for start in range(0, len(values), INSERT_BATCH):
+                _insert_plain_chunk(app, state, t, values[start:start + INSERT_BATCH], conn)
 
 
-def _insert_plain(app: Any, state: _State, signal_type: str, values: list[str]) -> list[int]:
-    """One entry per value, no labels: entries are generated inside the database."""
-    rows: list[_Pending] = []
-    with app.transaction() as session:
+def _insert_plain_chunk(app: Any, state: _State, signal_type: str, chunk: np.ndarray,
+                        conn: Connection | None) -> None:
+    ids = _insert_plain(app, state, signal_type, chunk, conn)
+    summary = state.summary
+    summary.entries += len(ids)
+    summary.signals += len(ids)
+    room = MAX_LISTED - len(summary.entry_ids)
+    if room > 0:
+        summary.entry_ids.extend(ids[:room])
+
+
+def _insert_plain(app: Any, state: _State, signal_type: str, values: np.ndarray,
+                  conn: Connection | None) -> list[int]:
+    """One entry per value (``values`` a sorted array of fixed-width byte strings), no
+    labels, in one transaction (on ``conn`` if given). On SQLite the entries and their
+    signals are generated inside the database from one sequence and one blob of the
+    concatenated values: no Python object per row."""
+    sessions = app.sessions if conn is None else make_sessionmaker(conn)
+    with transaction(sessions) as session:
         conn = session.connection()
-        if conn.dialect.name != "sqlite":
-            rows = [(DEFAULT_META, [(signal_type, v)]) for v in values]
-        else:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
             session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}"))
         session.execute(update(Bank).where(Bank.id == state.bank_id)
                         .values(version=Bank.version + 1))
         ids = _reserve_ids(conn, len(values))
-        if rows:
+        if not sqlite:
+            width = values.dtype.itemsize
+            rows: list[_Pending] = [(DEFAULT_META, [(signal_type, v)])
+                                    for v in values.astype(f"U{width}").tolist()]
             _copy_rows(conn, state.bank_id, ids, rows)
         else:
-            table = BankEntry.__table__
-            dialect = conn.dialect
-
-            def processed(column: str, value: Any) -> Any:
-                proc = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-                return proc(value) if proc is not None else value
-
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(
-                    "WITH RECURSIVE seq(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM seq "
-                    "WHERE x < ?) INSERT INTO bank_entries (id, bank_id, labels, provenance, "
-                    "tier, enabled, note, created_at) SELECT x, ?, ?, '', NULL, ?, '', ? FROM seq",
-                    (ids[0], ids[-1], state.bank_id, processed("labels", {}),
-                     processed("enabled", True), processed("created_at", utcnow())))
-                cursor.executemany(
-                    "INSERT INTO bank_signals (entry_id, signal_type, value) VALUES (?, ?, ?)",
-                    zip(ids, repeat(signal_type), values))
-            finally:
-                cursor.close()
+            _sqlite_generate(conn, state.bank_id, ids[0], signal_type, values)
         record(session, BankEntriesAdded(state.bank_name, len(ids), state.how), state.actor)
         feed.entries_added_range(session, state.bank_id, ids[0], ids[-1])
     return ids
+
+
+def _sqlite_generate(conn: Connection, bank_id: int, first_id: int, signal_type: str,
+                     values: np.ndarray) -> None:
+    table = BankEntry.__table__
+    dialect = conn.dialect
+
+    def processed(column: str, value: Any) -> Any:
+        proc = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        return proc(value) if proc is not None else value
+
+    width = values.dtype.itemsize
+    last = first_id + len(values) - 1
+    seq = "WITH RECURSIVE seq(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM seq WHERE x < ?) "
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            seq + "INSERT INTO bank_entries (id, bank_id, labels, provenance, tier, enabled, "
+            "note, created_at) SELECT x, ?, ?, '', NULL, ?, '', ? FROM seq",
+            (first_id, last, bank_id, processed("labels", {}), processed("enabled", True),
+             processed("created_at", utcnow())))
+        # substr() of a blob counts bytes, so each value is found in constant time.
+        cursor.execute(
+            seq + "INSERT INTO bank_signals (entry_id, signal_type, value) "
+            "SELECT x, ?, CAST(substr(?, (x - ?) * ? + 1, ?) AS TEXT) FROM seq",
+            (first_id, last, signal_type, values.tobytes(), first_id, width, width))
+    finally:
+        cursor.close()
 
 
 def _load_known(app: Any, state: _State) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -35,7 +36,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine | Connection) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -73,3 +74,33 @@ def savepoint(session: Session) -> Iterator[None]:
     begin_write(session)
     with session.begin_nested():
         yield
+
+
+@contextmanager
+def checkpoint_behind(engine: Engine, every: float = 0.2) -> Iterator[Connection | None]:
+    """For a series of large write transactions on SQLite: a connection whose commits leave
+    the write-ahead log to a second connection, which copies committed pages into the
+    database (passive checkpoints) on a thread, so on the other core while the next
+    transaction is written. Yields None on other databases."""
+    if engine.dialect.name != "sqlite":
+        yield None
+        return
+    stop = threading.Event()
+
+    def copy_behind() -> None:
+        with engine.connect() as other:
+            driver = other.connection.driver_connection
+            while not stop.wait(every):
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+
+    worker = threading.Thread(target=copy_behind, name="wal-checkpoint", daemon=True)
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        driver.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
+        worker.start()
+        try:
+            yield conn
+        finally:
+            stop.set()
+            worker.join()
+            driver.execute("PRAGMA wal_autocheckpoint=1000")  # type: ignore[union-attr]

@@ -185,7 +185,8 @@ class BankEntry(Base):
 class BankSignal(Base):
     __tablename__ = "bank_signals"
     __table_args__ = (
-        UniqueConstraint("entry_id", "signal_type", "value", name="uq_bank_signal"),
+        # No unique constraint on (entry_id, signal_type, value): writers de-duplicate, and
+        # its index would hold the value a third time (migration 0107).
         Index("ix_bank_signals_type_value", "signal_type", "value"),
     )
 
