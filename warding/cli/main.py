@@ -186,7 +186,7 @@ def classify(
         with w.transaction() as session:
             result = with_nearest_known(w, session, text, result)
     out = {"label": result.label, "score": round(result.score, 6), "violating": result.violating,
-           "model": result.model, "explanation": result.explanation}
+           "assessed": result.assessed, "model": result.model, "explanation": result.explanation}
     if as_json:
         emit_json(out)
     else:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from warding.audit.log import record
 from warding.cases.routing import RoutingPolicy, open_case, reasons_for
-from warding.classify.base import ClassifierResult, ModelMissing
+from warding.classify.base import DEFAULT_THRESHOLD, ClassifierResult, ModelMissing
 from warding.db.models import (
     Bank,
     Classification,
@@ -117,8 +117,6 @@ class Scanner:
         self.source = source
         self.actor = actor
         self.summary = ScanSummary()
-        self.policy = RoutingPolicy(app.settings.classifier_threshold,
-                                    app.settings.classifier_min_words)
         self.auto_cases: list[tuple[int, MatchResult]] = []
         self._auto_bank_ids: set[int] | None = None
         self.semantic = ScanSemantic(app)
@@ -127,6 +125,10 @@ class Scanner:
         except ModelMissing as exc:
             self.classifier = None
             self.summary.notes.append(f"classifier skipped: {exc}")
+        threshold = app.settings.classifier_threshold
+        if threshold is None:
+            threshold = float(getattr(self.classifier, "threshold", DEFAULT_THRESHOLD))
+        self.policy = RoutingPolicy(threshold, app.settings.classifier_min_words)
 
     def run(self, paths: Sequence[Path], progress: Progress | None = None) -> ScanSummary:
         self.summary.inputs = [str(p) for p in paths]
