@@ -119,19 +119,22 @@ class Fingerprinter:
         for i, (t, _) in enumerate(signals):
             groups.setdefault(t, []).append(i)
         for t, idx in groups.items():
-            values = [signals[i][1] for i in idx]
-            width = self.hex_lengths.get(t)
-            if width and all(len(v) == width for v in values):
-                raw = np.frombuffer(bytes.fromhex("".join(values)), np.uint8).reshape(
-                    len(values), width // 2)
-                h, lw = self.of_raw(t, raw)
-            else:
-                digest = b"".join(hashlib.blake2b(f"{t}\0{v}".encode(), digest_size=16).digest()
-                                  for v in values)
-                words = np.frombuffer(digest, dtype="<u8").reshape(-1, 2)
-                h, lw = words[:, 0].astype(np.uint64), words[:, 1].astype(np.uint64)
-            hi[idx], lo[idx] = h, lw
+            hi[idx], lo[idx] = self.of_values(t, [signals[i][1] for i in idx])
         return hi, lo
+
+    def of_values(self, signal_type: str, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Fingerprints of validated values of one signal type, in order."""
+        width = self.hex_lengths.get(signal_type)
+        if width:
+            joined = "".join(values)
+            if len(joined) == width * len(values):  # validated values: every one is width long
+                raw = np.frombuffer(bytes.fromhex(joined), np.uint8).reshape(len(values),
+                                                                              width // 2)
+                return self.of_raw(signal_type, raw)
+        digest = b"".join(hashlib.blake2b(f"{signal_type}\0{v}".encode(), digest_size=16).digest()
+                          for v in values)
+        words = np.frombuffer(digest, dtype="<u8").reshape(-1, 2)
+        return words[:, 0].astype(np.uint64), words[:, 1].astype(np.uint64)
 
 
 def hex_lengths(types: Mapping[str, SignalType]) -> dict[str, int]:
@@ -174,15 +177,24 @@ class FingerprintSet:
         self._levels.append(level)
 
     def contains(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(hi), dtype=bool)
+        """Which (hi, lo) pairs are in the set. The queries are looked up in sorted order:
+        numpy's binary search starts from the previous answer, so a sorted batch walks each
+        level once instead of jumping around millions of entries per query."""
+        if not len(hi) or not self._levels:
+            return np.zeros(len(hi), dtype=bool)
+        order = np.argsort(hi, kind="stable")
+        qh, ql = hi[order], lo[order]
+        hit = np.zeros(len(hi), dtype=bool)
         for lh, ll in self._levels:
-            start = np.searchsorted(lh, hi, side="left")
-            end = np.searchsorted(lh, hi, side="right")
+            start = np.searchsorted(lh, qh, side="left")
+            end = np.searchsorted(lh, qh, side="right")
             single = (end - start) == 1
             idx = np.minimum(start, len(ll) - 1)
-            found[single] |= ll[idx[single]] == lo[single]
+            hit[single] |= ll[idx[single]] == ql[single]
             for i in np.flatnonzero((end - start) > 1):  # equal high words: practically never
-                found[i] |= bool(np.any(ll[start[i]:end[i]] == lo[i]))
+                hit[i] |= bool(np.any(ll[start[i]:end[i]] == ql[i]))
+        found = np.empty(len(hi), dtype=bool)
+        found[order] = hit
         return found
 
 
@@ -533,14 +545,33 @@ def _sqlite_generate(conn: Connection, bank_id: int, first_id: int, signal_type:
 
 
 def _load_known(app: Any, state: _State) -> None:
-    """Fingerprints of every signal the bank holds already."""
+    """Fingerprints of every signal the bank holds already, one signal type at a time."""
     with app.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=100_000).execute(
-            select(BankSignal.signal_type, BankSignal.value)
-            .join(BankEntry, BankEntry.id == BankSignal.entry_id)
-            .where(BankEntry.bank_id == state.bank_id))
-        for batch in result.partitions(100_000):
-            state.known.add(*state.fingerprint.of([(t, v) for t, v in batch]))
+        for signal_type in sorted(app.signal_types):
+            for values in _bank_values(conn, state.bank_id, signal_type):
+                state.known.add(*state.fingerprint.of_values(signal_type, values))
+
+
+def _bank_values(conn: Connection, bank_id: int, signal_type: str,
+                 batch: int = 200_000) -> Iterator[list[str]]:
+    """The bank's values of one signal type, in batches (SQLite: straight from the driver's
+    cursor, without a Python row object per value; elsewhere streamed)."""
+    query = (select(BankSignal.value).join(BankEntry, BankEntry.id == BankSignal.entry_id)
+             .where(BankEntry.bank_id == bank_id, BankSignal.signal_type == signal_type))
+    if conn.dialect.name != "sqlite":
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+        for part in result.scalars().partitions(batch):
+            yield list(part)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "SELECT s.value FROM bank_signals AS s JOIN bank_entries AS e ON e.id = s.entry_id "
+            "WHERE e.bank_id = ? AND s.signal_type = ?", (bank_id, signal_type))
+        while rows := cursor.fetchmany(batch):
+            yield [v for (v,) in rows]
+    finally:
+        cursor.close()
 
 
 def _flush(app: Any, state: _State, pending: list[_Pending]) -> None:
