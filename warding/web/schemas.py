@@ -69,6 +69,7 @@ class ClassifyOut(BaseModel):
     label: str
     score: float
     violating: bool
+    assessed: bool = True
     model: str
     explanation: dict[str, Any]
 

@@ -81,4 +81,5 @@ def classify(body: ClassifyIn, w: WardingDep, session: SessionDep,
     _check_text(w, body.text)
     result = with_nearest_known(w, session, body.text, w.classifier().classify([body.text])[0])
     return ClassifyOut(label=result.label, score=round(result.score, 6), violating=result.violating,
-                       model=result.model, explanation=result.explanation)
+                       assessed=result.assessed, model=result.model,
+                       explanation=result.explanation)
