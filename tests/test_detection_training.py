@@ -200,7 +200,7 @@ def test_model_card_from_one_command(tmp_path: Path, data: Path, embedder: Any) 
     for heading in ("## Targets", "## Classifier `baseline`", "## Classifier `hybrid`",
                     "### Calibration", "### Shortcut test", "### Machine-translated news check",
                     "## Cross-lingual semantic matching", "## Language identification",
-                    "## Throughput"):
+                    "## Throughput", "## Cross-validation (5 account folds)"):
         assert heading in text
     assert set(figures["classifiers"]) == {"baseline", "hybrid"}
     assert 0 < figures["matching"]["threshold"] <= 1.001

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -313,8 +313,12 @@ def train(
     extra: list[Example] | None = None,
     seed: int = SEED,
     classifier: str = "baseline",
+    test_groups: Callable[[str], bool] | None = None,
 ) -> TrainReport:
     """Train on ``data_dir`` (+ ``extra``), evaluate on held-out accounts, save to ``models_dir``.
+
+    ``test_groups`` (a predicate on group names) replaces the account split's test side, for
+    cross-validation (:mod:`warding.classify.crossval`).
 
     Raises :class:`~warding.classify.data.DataMissing` when the data folder is
     incomplete and :class:`~warding.errors.InvalidInput` when some label has too
@@ -330,7 +334,11 @@ def train(
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     examples = [replace(ex, label=fold(ex.label, classes)) for ex in examples]
-    train_part, test = account_split(examples, TEST_FRACTION, seed)
+    if test_groups is None:
+        train_part, test = account_split(examples, TEST_FRACTION, seed)
+    else:
+        train_part = [ex for ex in examples if not test_groups(ex.group)]
+        test = [ex for ex in examples if test_groups(ex.group)]
     fit, calibration = account_split(train_part, CALIBRATION_FRACTION, seed + 1)
     for name, part in (("fit", fit), ("test", test)):
         missing = [lab for lab in classes if lab not in {ex.label for ex in part}]
