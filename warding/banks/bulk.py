@@ -69,6 +69,12 @@ class ImportSummary(AddSummary):
         if len(self.errors) < MAX_LISTED:
             self.errors.append({"input": where, "reason": reason})
 
+    def inserted(self, ids: list[int], signals: int) -> None:
+        """Count entries just inserted (listing at most MAX_LISTED ids)."""
+        self.entries += len(ids)
+        self.signals += signals
+        self.entry_ids.extend(ids[:max(MAX_LISTED - len(self.entry_ids), 0)])
+
 
 # -- fingerprints -------------------------------------------------------------------------
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -475,18 +481,8 @@ def _insert_staged(app: Any, state: _State) -> None:
             values = np.concatenate(state.staged.pop(t))
             values.sort()
             for start in range(0, len(values), INSERT_BATCH):
-                _insert_plain_chunk(app, state, t, values[start:start + INSERT_BATCH], conn)
-
-
-def _insert_plain_chunk(app: Any, state: _State, signal_type: str, chunk: np.ndarray,
-                        conn: Connection | None) -> None:
-    ids = _insert_plain(app, state, signal_type, chunk, conn)
-    summary = state.summary
-    summary.entries += len(ids)
-    summary.signals += len(ids)
-    room = MAX_LISTED - len(summary.entry_ids)
-    if room > 0:
-        summary.entry_ids.extend(ids[:room])
+                ids = _insert_plain(app, state, t, values[start:start + INSERT_BATCH], conn)
+                state.summary.inserted(ids, len(ids))
 
 
 def _insert_plain(app: Any, state: _State, signal_type: str, values: np.ndarray,
@@ -516,15 +512,16 @@ def _insert_plain(app: Any, state: _State, signal_type: str, values: np.ndarray,
     return ids
 
 
+def _entry_bind(conn: Connection, column: str) -> Callable[[Any], Any]:
+    """The driver-level conversion of a ``bank_entries`` column's value (JSON, booleans,
+    datetimes), for statements sent to the driver's cursor directly."""
+    dialect = conn.dialect
+    proc = BankEntry.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return proc if proc is not None else (lambda v: v)
+
+
 def _sqlite_generate(conn: Connection, bank_id: int, first_id: int, signal_type: str,
                      values: np.ndarray) -> None:
-    table = BankEntry.__table__
-    dialect = conn.dialect
-
-    def processed(column: str, value: Any) -> Any:
-        proc = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-        return proc(value) if proc is not None else value
-
     width = values.dtype.itemsize
     last = first_id + len(values) - 1
     seq = "WITH RECURSIVE seq(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM seq WHERE x < ?) "
@@ -533,8 +530,8 @@ def _sqlite_generate(conn: Connection, bank_id: int, first_id: int, signal_type:
         cursor.execute(
             seq + "INSERT INTO bank_entries (id, bank_id, labels, provenance, tier, enabled, "
             "note, created_at) SELECT x, ?, ?, '', NULL, ?, '', ? FROM seq",
-            (first_id, last, bank_id, processed("labels", {}), processed("enabled", True),
-             processed("created_at", utcnow())))
+            (first_id, last, bank_id, _entry_bind(conn, "labels")({}),
+             _entry_bind(conn, "enabled")(True), _entry_bind(conn, "created_at")(utcnow())))
         # substr() of a blob counts bytes, so each value is found in constant time.
         cursor.execute(
             seq + "INSERT INTO bank_signals (entry_id, signal_type, value) "
@@ -598,12 +595,7 @@ def _flush(app: Any, state: _State, pending: list[_Pending]) -> None:
             state.summary.skipped += 1
     if rows:
         ids = _insert(app, state, rows)
-        summary = state.summary
-        summary.entries += len(ids)
-        summary.signals += sum(len(sigs) for _, sigs in rows)
-        room = MAX_LISTED - len(summary.entry_ids)
-        if room > 0:
-            summary.entry_ids.extend(ids[:room])
+        state.summary.inserted(ids, sum(len(sigs) for _, sigs in rows))
 
 
 def _insert(app: Any, state: _State, rows: list[_Pending]) -> list[int]:
@@ -640,14 +632,8 @@ def _reserve_ids(conn: Connection, n: int) -> list[int]:
 
 def _executemany_rows(conn: Connection, bank_id: int, ids: list[int],
                       rows: list[_Pending]) -> None:
-    table = BankEntry.__table__
-    dialect = conn.dialect
-
-    def processor(column: str) -> Callable[[Any], Any]:
-        proc = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-        return proc if proc is not None else (lambda v: v)
-
-    labels_p, enabled_p, created_p = processor("labels"), processor("enabled"), processor("created_at")
+    labels_p, enabled_p, created_p = (_entry_bind(conn, "labels"), _entry_bind(conn, "enabled"),
+                                      _entry_bind(conn, "created_at"))
     created = created_p(utcnow())
     default = (labels_p({}), "", None, enabled_p(True), "")
     entries = []

@@ -338,7 +338,9 @@ class BaselineClassifier(Classifier):
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities, calibrated scores) of ``texts``, without explanations."""
-        cleaned = [clean_text(t) for t in texts]
+        return self._predict_cleaned([clean_text(t) for t in texts])
+
+    def _predict_cleaned(self, cleaned: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         x = self.features.transform(cleaned, cleaned=True)
         return self._scores(x, self.embed(cleaned))
 
@@ -359,8 +361,7 @@ class BaselineClassifier(Classifier):
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
-        x = self.features.transform(cleaned, cleaned=True)
-        probs, scores = self._scores(x, self.embed(cleaned))
+        probs, scores = self._predict_cleaned(cleaned)
         assessed = assessable(cleaned)
         labels, violating = self.decide(probs, scores, assessed)
         return [ClassifierResult(label=labels[i], score=float(scores[i]),

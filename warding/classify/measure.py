@@ -23,7 +23,6 @@ from warding.classify.data import (
     parallel_file,
     parallel_pairs,
 )
-from warding.classify.baseline import assessable
 from warding.classify.features import clean_text
 from warding.classify.labels import VIOLATING, fold
 from warding.classify.mt_news import MT_NEWS
@@ -150,9 +149,9 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
         ("links, account/suspended, mentions, RT, hashtags removed", stripped),
         (f"… and cut to the first {SHORT_WORDS} words", short),
     ):
-        probs, scores = model.predict(texts) if texts else (np.zeros((0, 1)), np.zeros(0))
-        flagged = model.decide(probs, scores, assessable([clean_text(t) for t in texts]))[1] \
-            if texts else np.zeros(0, dtype=bool)
+        results = model.classify_batch(texts)
+        scores = np.array([r.score for r in results])
+        flagged = np.array([r.violating for r in results], dtype=bool)
         auc = float(roc_auc_score(t_truth, scores)) if 0 < t_truth.sum() < len(t_truth) else None
         rows.append({"condition": condition,
                      "recall": float(flagged[t_truth].mean()) if t_truth.any() else None,
