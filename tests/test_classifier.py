@@ -109,7 +109,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Tra
     root = tmp_path_factory.mktemp("synthetic")
     data = write_synthetic_data(root / "data")
     models = root / "models"
-    return data, models, train(data, models)
+    return data, models, train(data, models, hold_out=True)
 
 
 # ------------------------------------------------------------------- data
@@ -197,7 +197,7 @@ def test_train_reports_and_saves(synthetic: tuple[Path, Path, TrainReport]) -> N
     assert report.artefact == models / "baseline" / "model.npz"
     assert report.artefact.is_file()
     assert report.n_train > 0 and report.n_test > 0
-    assert report.n_fit + report.n_calibration == report.n_train
+    assert report.evaluation == "held-out accounts" and report.calibration_folds == 5
     assert set(report.per_class) == set(LABELS)
     assert report.per_class["terrorist_content"].recall >= 0.8
     assert report.fpr_news == 0.0 and report.n_news_terrorism_test > 0
@@ -217,7 +217,7 @@ def test_training_is_deterministic(
     synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
 ) -> None:
     data, models, report = synthetic
-    again = train(data, tmp_path)
+    again = train(data, tmp_path, hold_out=True)
     assert again.artefact.read_bytes() == report.artefact.read_bytes()
     assert again.model == report.model
 
@@ -230,7 +230,7 @@ def test_extra_examples_are_used(
         Example(f"knitting circle meets on friday number {i}", "other", f"extra:{i}", "en", "extra")
         for i in range(6)
     ]
-    more = train(data, tmp_path, extra=extra)
+    more = train(data, tmp_path, extra=extra, hold_out=True)
     assert more.n_train + more.n_test == report.n_train + report.n_test + 6
 
 
@@ -342,7 +342,7 @@ def test_threshold_is_chosen_on_calibration_recall() -> None:
 def test_real_shared_data(tmp_path: Path) -> None:
     if not (SHARED_DATA / "tvec_tweets").is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} is absent")
-    report = train(SHARED_DATA, tmp_path)
+    report = train(SHARED_DATA, tmp_path, hold_out=True)
     print(report)
     tc = report.per_class["terrorist_content"]
     assert tc.recall >= 0.8 and tc.precision >= 0.8
@@ -358,3 +358,21 @@ def test_real_shared_data(tmp_path: Path) -> None:
     rate = len(texts) / (time.perf_counter() - started)
     print(f"classify throughput: {rate:.0f} texts/s on {len(texts)} texts")
     assert len(results) == len(texts)
+
+
+def test_every_account_trains_and_figures_are_out_of_fold(
+    synthetic: tuple[Path, Path, TrainReport], tmp_path: Path
+) -> None:
+    data, _, held = synthetic
+    report = train(data, tmp_path)
+    assert report.evaluation == "out-of-fold scores of the training accounts"
+    assert report.n_test == 0 and report.n_train == held.n_train + held.n_test
+    examples = load_examples(data)
+    assert report.per_class["terrorist_content"].support == sum(
+        ex.label == "terrorist_content" for ex in examples)
+    assert report.violating_recall is not None and report.fpr_news is not None
+    doc = json.loads((tmp_path / "baseline" / "model.json").read_text())
+    assert doc["training"]["evaluation"] == report.evaluation
+    assert doc["training"]["test_fraction"] == 0.0
+    assert not doc["training"]["data"]["test"]["examples"]
+    assert train(data, tmp_path / "again").model == report.model  # deterministic

@@ -208,15 +208,15 @@ def test_model_card_from_one_command(tmp_path: Path, data: Path, embedder: Any) 
 
 
 def test_cross_validation_folds_keep_groups_whole_and_spread_labels() -> None:
-    from warding.classify.crossval import fold_of_groups
+    from warding.classify.data import fold_of_groups
     from warding.classify.data import Example
 
     examples = [Example(text=f"t{i}", label="other" if g % 2 else "terrorist_content",
                         group=f"g{g}", lang_hint="en", origin="x")
                 for g in range(20) for i in range(3)]
-    folds = fold_of_groups(examples, 5)
+    folds = fold_of_groups(examples, 5, "warding-cv")
     assert set(folds) == {f"g{g}" for g in range(20)} and set(folds.values()) == set(range(5))
     for k in range(5):  # every fold holds groups of both labels
         labels = {ex.label for ex in examples if folds[ex.group] == k}
         assert labels == {"other", "terrorist_content"}
-    assert fold_of_groups(examples, 5) == folds  # fixed seed
+    assert fold_of_groups(examples, 5, "warding-cv") == folds  # fixed seed

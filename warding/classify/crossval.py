@@ -10,32 +10,18 @@ example is tested exactly once, so the rates below cover every news item and dis
 
 from __future__ import annotations
 
-import random
 import tempfile
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from warding.classify.data import _group_labels, load_examples
+from warding.classify.data import fold_of_groups, load_examples
 from warding.classify.labels import fold, supported_labels
 
 FOLDS = 5
-
-
-def fold_of_groups(examples: list[Any], k: int = FOLDS, seed: str = "warding-cv") -> dict[str, int]:
-    """Each group's fold: within each label's groups (sorted, then shuffled with a fixed
-    seed), round-robin over the ``k`` folds."""
-    strata: dict[str, list[str]] = defaultdict(list)
-    for group, label in _group_labels(examples).items():
-        strata[label].append(group)
-    out: dict[str, int] = {}
-    for label in sorted(strata):
-        groups = sorted(strata[label])
-        random.Random(f"{seed}:{label}").shuffle(groups)
-        for i, group in enumerate(groups):
-            out[group] = i % k
-    return out
+#: Seed of the folds; changing it changes which accounts are tested together.
+SEED = "warding-cv"
 
 
 def _count(rate: float | None, n: int) -> int:
@@ -48,7 +34,8 @@ def cross_validate(data_dir: Path, classifier: str, k: int = FOLDS) -> dict[str,
 
     examples = load_examples(data_dir)
     classes, _ = supported_labels((ex.label, ex.group) for ex in examples)
-    folds = fold_of_groups([replace(ex, label=fold(ex.label, classes)) for ex in examples], k)
+    folds = fold_of_groups([replace(ex, label=fold(ex.label, classes)) for ex in examples], k,
+                           SEED)
     rows = []
     pooled = defaultdict(int)
     with tempfile.TemporaryDirectory() as tmp:

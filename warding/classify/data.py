@@ -310,3 +310,18 @@ def account_split(
     train = [ex for ex in examples if ex.group not in test_groups]
     test = [ex for ex in examples if ex.group in test_groups]
     return train, test
+
+
+def fold_of_groups(examples: Sequence[Example], k: int, seed: str) -> dict[str, int]:
+    """Each group's fold: within each label's groups (sorted, then shuffled with a fixed
+    seed), round-robin over the ``k`` folds."""
+    strata: dict[str, list[str]] = defaultdict(list)
+    for group, label in _group_labels(examples).items():
+        strata[label].append(group)
+    out: dict[str, int] = {}
+    for label in sorted(strata):
+        groups = sorted(strata[label])
+        random.Random(f"{seed}:{label}").shuffle(groups)
+        for i, group in enumerate(groups):
+            out[group] = i % k
+    return out

@@ -11,9 +11,10 @@ from warding.events import ModelTrained
 
 
 def train_model(app: Any, data_dir: Path | None, *, actor: str, classifier: str = "baseline",
-                from_decisions: bool = False) -> dict[str, Any]:
+                from_decisions: bool = False, hold_out: bool = False) -> dict[str, Any]:
     """Train ``classifier`` on the shared data (plus, with ``from_decisions``, every decided
-    case's text and label) and save it in the app's models folder."""
+    case's text and label) and save it in the app's models folder; with ``hold_out``, 30% of
+    the accounts are kept out of training and the figures are measured on them."""
     from warding.classify.training import train
 
     data = data_dir or app.settings.resolved_shared_data()
@@ -22,7 +23,8 @@ def train_model(app: Any, data_dir: Path | None, *, actor: str, classifier: str 
         from warding.classify.decisions import decision_examples
 
         extra = decision_examples(app)
-    report = train(data, app.settings.models_dir, extra=extra, classifier=classifier)
+    report = train(data, app.settings.models_dir, extra=extra, classifier=classifier,
+                   hold_out=hold_out)
     app.reset_classifier()
     out = dataclasses.asdict(report)
     out = {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}

@@ -4,16 +4,23 @@ Procedure (all splits by group = account/user/item, never by post):
 
 1. The labels the data supports are chosen (:mod:`warding.classify.labels`);
    examples of unsupported labels are folded into the parent label.
-2. ``account_split(examples, 0.3, seed)`` -> *train* groups / *test* groups.
-3. ``account_split(train, 0.2, seed + 1)`` -> *fit* groups / *calibration* groups.
-4. Features (kept columns, IDF) and the logistic regression are learned on the
-   fit part only; Platt scaling of the violating log-odds is fitted on the
-   calibration part.
-5. The model is evaluated on the test part, and on the held-out half of the
-   parallel sentences (never used for fitting), and **that same model is
-   saved** (no refit on all data), so the metrics in the report and in
-   ``model.json`` describe the shipped artefact. The price is that 30 % + 20 % x
-   70 % of the groups are not used for fitting the weights.
+2. With ``hold_out`` (the model card's evaluation), ``account_split(examples, 0.3, seed)``
+   -> *train* groups / *test* groups. Without it (what ``warding model train`` ships),
+   every group is a training group and there is no test part.
+3. The training groups are cut into :data:`CALIBRATION_FOLDS` folds (stratified by label,
+   groups whole). For each fold a model is fitted on the other folds and scores the fold's
+   examples, so every training example gets an *out-of-fold* score from a model that never
+   saw its account. Platt scaling of the violating log-odds and the decision threshold are
+   fitted on these out-of-fold scores: calibration rests on every training account, not on
+   a fifth of them.
+4. The shipped model is then fitted on all the training groups (features -- kept columns,
+   IDF -- and the logistic regression), and given that calibration and threshold.
+5. With ``hold_out`` the model is evaluated on the test accounts, and **that same model is
+   saved**, so the figures describe the artefact. Without it, the report's figures are the
+   out-of-fold ones (every example scored by a model that never saw its account; only the
+   threshold was chosen on the same scores, for 90 % recall, so recall there is not an
+   independent estimate). The held-out half of the parallel sentences is never used for
+   fitting and gives the everyday false-positive rates in both cases.
 
 Sample weights: each label weighs the same in total (``class_weight="balanced"``),
 and within ``other`` the tweets of ordinary users about terrorism (the
@@ -53,6 +60,7 @@ from warding.classify.data import (
     OTHER,
     Example,
     account_split,
+    fold_of_groups,
     holdout_examples,
     load_examples,
     parallel_file,
@@ -64,7 +72,11 @@ from warding.errors import InvalidInput
 
 SEED = 20261126
 TEST_FRACTION = 0.3
-CALIBRATION_FRACTION = 0.2
+#: Folds of the training accounts whose out-of-fold scores fit calibration and threshold.
+CALIBRATION_FOLDS = 5
+#: What a report's figures were measured on (``TrainReport.evaluation``).
+HELD_OUT = "held-out accounts"
+OUT_OF_FOLD = "out-of-fold scores of the training accounts"
 #: Inverse L2 strength, fixed (not searched at training time). Among {1, 4, 16, 64}
 #: on the fit/calibration split of the shared data, log-loss was best at 16-64 but
 #: the false-positive rate on news rose with C (4.5 %, 6 %, 8.3 %, 9 %); 4 is the
@@ -97,13 +109,12 @@ class ClassMetrics:
 
 @dataclass(frozen=True)
 class TrainReport:
-    """Figures on the held-out test accounts; FPRs count results flagged ``violating``
-    (score at or above the model's threshold)."""
+    """Figures on the held-out test accounts (``evaluation == "held-out accounts"``) or, when
+    nothing was held out, on the out-of-fold scores of the training accounts; FPRs count
+    results flagged ``violating`` (score at or above the model's threshold)."""
 
     n_train: int
     n_test: int
-    n_fit: int
-    n_calibration: int
     per_class: dict[str, ClassMetrics]
     violating_recall: float | None
     fpr_news: float | None
@@ -126,6 +137,8 @@ class TrainReport:
     violating_recall_assessed: float | None = None
     n_violating_test: int = 0
     n_violating_assessed_test: int = 0
+    evaluation: str = HELD_OUT
+    calibration_folds: int = 5
 
     def metrics(self) -> dict[str, Any]:
         """The deterministic figures (no path, no timing), as stored in model.json."""
@@ -215,6 +228,10 @@ class Prepared:
     emb: np.ndarray | None
     assessed: np.ndarray  # bool per example: enough words to be judged
 
+    def rows(self, index: np.ndarray) -> Prepared:
+        return Prepared(self.counts[index], None if self.emb is None else self.emb[index],
+                        self.assessed[index])
+
 
 def prepare(examples: Sequence[Example], *, embeddings: bool) -> Prepared:
     cleaned = [clean_text(ex.text) for ex in examples]
@@ -237,7 +254,17 @@ def evaluate(
     """Per-class metrics and false-positive rates of ``model`` on ``test``; everyday-sentence
     FPRs on ``everyday`` (the held-out parallel half)."""
     probs, scores = model.scores_from_counts(data.counts, data.emb)
-    labels, violating = model.decide(probs, scores, data.assessed)
+    return evaluate_scores(model, test, probs, scores, data.assessed, everyday, everyday_data)
+
+
+def evaluate_scores(
+    model: BaselineClassifier, test: Sequence[Example], probs: np.ndarray, scores: np.ndarray,
+    assessed: np.ndarray, everyday: Sequence[Example] = (),
+    everyday_data: Prepared | None = None,
+) -> dict[str, Any]:
+    """:func:`evaluate` on given class probabilities and calibrated scores of ``test`` (the
+    out-of-fold ones when nothing is held out), decided at ``model``'s threshold."""
+    labels, violating = model.decide(probs, scores, assessed)
     classes = list(model.classes)
     y = [fold(ex.label, classes) for ex in test]
     p, r, f, s = precision_recall_fscore_support(y, labels, labels=classes, zero_division=0)
@@ -255,9 +282,9 @@ def evaluate(
     out: dict[str, Any] = {
         "per_class": per_class,
         "violating_recall": _rounded(_rate(violating, positives)),
-        "violating_recall_assessed": _rounded(_rate(violating, positives & data.assessed)),
+        "violating_recall_assessed": _rounded(_rate(violating, positives & assessed)),
         "n_violating_test": int(positives.sum()),
-        "n_violating_assessed_test": int((positives & data.assessed).sum()),
+        "n_violating_assessed_test": int((positives & assessed).sum()),
         "fpr_news": _rounded(_rate(violating, news)),
         "n_news_test": int(news.sum()),
         "fpr_news_terrorism": _rounded(_rate(violating, terror)),
@@ -307,6 +334,64 @@ def _design(features: TextFeatures, data: Prepared) -> sp.csr_matrix:
     return sp.hstack([x, sp.csr_matrix(data.emb.astype(np.float64))], format="csr")
 
 
+@dataclass
+class _Fitted:
+    """A fitted feature space and logistic regression (before calibration)."""
+
+    features: TextFeatures
+    lr: LogisticRegression
+
+    def model(self, cls: type[BaselineClassifier], classes: Sequence[str],
+              calibration: tuple[float, float] = (1.0, 0.0),
+              threshold: float = DECISION_THRESHOLD) -> BaselineClassifier:
+        n_cols = self.features.n_columns
+        coef = self.lr.coef_
+        return cls(self.features, coef[:, :n_cols], self.lr.intercept_, calibration,
+                   classes=classes, emb_coef=coef[:, n_cols:] if cls.uses_embeddings else None,
+                   threshold=threshold)
+
+
+def _fit(examples: Sequence[Example], data: Prepared, classes: Sequence[str],
+         use_emb: bool) -> _Fitted:
+    missing = [lab for lab in classes if lab not in {ex.label for ex in examples}]
+    if missing:
+        raise InvalidInput(
+            f"a training fold has no examples labelled {', '.join(missing)}; "
+            "each label needs at least 3 groups (accounts) in the training data"
+        )
+    features = TextFeatures.fit_counts(data.counts, min_df=MIN_DF)
+    y = np.array([classes.index(ex.label) for ex in examples], dtype=np.int64)
+    lr = LogisticRegression(C=HYBRID_C if use_emb else C, max_iter=MAX_ITER, tol=1e-4)
+    lr.fit(_design(features, data), y, sample_weight=sample_weights(examples, classes))
+    return _Fitted(features, lr)
+
+
+@dataclass
+class _OutOfFold:
+    """Each training example's class probabilities and violating log-odds from the model of
+    the calibration fold that left its group out."""
+
+    probs: np.ndarray
+    z: np.ndarray
+
+
+def _out_of_fold(cls: type[BaselineClassifier], examples: Sequence[Example], data: Prepared,
+                 classes: Sequence[str], seed: int) -> _OutOfFold:
+    folds = fold_of_groups(examples, CALIBRATION_FOLDS, f"{seed}:calibration")
+    index = np.array([folds[ex.group] for ex in examples], dtype=np.int64)
+    probs = np.zeros((len(examples), len(classes)))
+    z = np.zeros(len(examples))
+    for k in sorted(set(index.tolist())):
+        inside, outside = np.flatnonzero(index != k), np.flatnonzero(index == k)
+        fitted = _fit([examples[i] for i in inside], data.rows(inside), classes,
+                      cls.uses_embeddings)
+        model = fitted.model(cls, classes)
+        part = data.rows(outside)
+        probs[outside] = model.scores_from_counts(part.counts, part.emb)[0]
+        z[outside] = model.log_odds_from_counts(part.counts, part.emb)
+    return _OutOfFold(probs, z)
+
+
 def train(
     data_dir: Path,
     models_dir: Path,
@@ -314,11 +399,14 @@ def train(
     seed: int = SEED,
     classifier: str = "baseline",
     test_groups: Callable[[str], bool] | None = None,
+    hold_out: bool = False,
 ) -> TrainReport:
-    """Train on ``data_dir`` (+ ``extra``), evaluate on held-out accounts, save to ``models_dir``.
+    """Train on ``data_dir`` (+ ``extra``) and save to ``models_dir``.
 
-    ``test_groups`` (a predicate on group names) replaces the account split's test side, for
-    cross-validation (:mod:`warding.classify.crossval`).
+    With ``hold_out``, 30 % of the accounts are kept out and the saved model is evaluated on
+    them; ``test_groups`` (a predicate on group names) chooses the held-out groups instead,
+    for cross-validation (:mod:`warding.classify.crossval`). Otherwise every account is used
+    for training and the report gives the out-of-fold figures (see the module docstring).
 
     Raises :class:`~warding.classify.data.DataMissing` when the data folder is
     incomplete and :class:`~warding.errors.InvalidInput` when some label has too
@@ -334,17 +422,18 @@ def train(
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     examples = [replace(ex, label=fold(ex.label, classes)) for ex in examples]
-    if test_groups is None:
-        train_part, test = account_split(examples, TEST_FRACTION, seed)
-    else:
+    if test_groups is not None:
         train_part = [ex for ex in examples if not test_groups(ex.group)]
         test = [ex for ex in examples if test_groups(ex.group)]
-    fit, calibration = account_split(train_part, CALIBRATION_FRACTION, seed + 1)
-    for name, part in (("fit", fit), ("test", test)):
-        missing = [lab for lab in classes if lab not in {ex.label for ex in part}]
+    elif hold_out:
+        train_part, test = account_split(examples, TEST_FRACTION, seed)
+    else:
+        train_part, test = examples, []
+    if test_groups is not None or hold_out:
+        missing = [lab for lab in classes if lab not in {ex.label for ex in test}]
         if missing:
             raise InvalidInput(
-                f"the {name} part has no examples labelled {', '.join(missing)}; "
+                f"the test part has no examples labelled {', '.join(missing)}; "
                 "each label needs at least 3 groups (accounts) in the training data"
             )
     for lab in CORE:
@@ -352,35 +441,29 @@ def train(
             raise InvalidInput(f"the data has no {lab!r} examples")
 
     use_emb = cls.uses_embeddings
-    fit_data = prepare(fit, embeddings=use_emb)
-    features = TextFeatures.fit_counts(fit_data.counts, min_df=MIN_DF)
-    y_fit = np.array([classes.index(ex.label) for ex in fit], dtype=np.int64)
-    lr = LogisticRegression(C=HYBRID_C if use_emb else C, max_iter=MAX_ITER, tol=1e-4)
-    lr.fit(_design(features, fit_data), y_fit, sample_weight=sample_weights(fit, classes))
-    n_cols = features.n_columns
-    coef, emb_coef = lr.coef_[:, :n_cols], lr.coef_[:, n_cols:] if use_emb else None
-
-    def build(calib: tuple[float, float], threshold: float = DECISION_THRESHOLD
-              ) -> BaselineClassifier:
-        return cls(features, coef, lr.intercept_, calib, classes=classes, emb_coef=emb_coef,
-                   threshold=threshold)
-
-    cal_data = prepare(calibration, embeddings=use_emb)
-    z = build((1.0, 0.0)).log_odds_from_counts(cal_data.counts, cal_data.emb)
-    cal_truth = np.array([ex.label in VIOLATING for ex in calibration], dtype=bool)
-    a, b = fit_platt(z, cal_truth)
-    cal_scores = 1.0 / (1.0 + np.exp(-(a * z + b)))
-    model = build((a, b), choose_threshold(cal_scores[cal_truth & cal_data.assessed]))
+    train_data = prepare(train_part, embeddings=use_emb)
+    oof = _out_of_fold(cls, train_part, train_data, classes, seed)
+    truth = np.array([ex.label in VIOLATING for ex in train_part], dtype=bool)
+    a, b = fit_platt(oof.z, truth)
+    oof_scores = 1.0 / (1.0 + np.exp(-(a * oof.z + b)))
+    fitted = _fit(train_part, train_data, classes, use_emb)
+    model = fitted.model(cls, classes, (a, b),
+                         choose_threshold(oof_scores[truth & train_data.assessed]))
+    lr = fitted.lr
 
     everyday = holdout_examples(data_dir)
-    figures = evaluate(model, test, prepare(test, embeddings=use_emb),
-                       everyday, prepare(everyday, embeddings=use_emb))
+    everyday_data = prepare(everyday, embeddings=use_emb)
+    if test:
+        figures = evaluate(model, test, prepare(test, embeddings=use_emb), everyday, everyday_data)
+    else:
+        figures = evaluate_scores(model, train_part, oof.probs, oof_scores, train_data.assessed,
+                                  everyday, everyday_data)
     npz_path = Path(models_dir) / cls.name / "model.npz"
     report = TrainReport(
         n_train=len(train_part),
         n_test=len(test),
-        n_fit=len(fit),
-        n_calibration=len(calibration),
+        evaluation=HELD_OUT if test else OUT_OF_FOLD,
+        calibration_folds=CALIBRATION_FOLDS,
         artefact=npz_path,
         model=model.model_id,
         classifier=cls.name,
@@ -398,17 +481,22 @@ def train(
     metadata = {
         "training": {
             "procedure": (
-                "labels the data supports; account split (test 30%), then train accounts split "
-                "into fit (80%) and calibration (20%); weights learned on fit, Platt scaling on "
-                "calibration; the saved model is the one evaluated on test (no refit); the "
-                "held-out half of the parallel sentences is used only for everyday FPRs"
+                "labels the data supports; "
+                + ("account split (test 30%); " if test else "every account trains; ")
+                + f"Platt scaling and threshold fitted on out-of-fold scores of "
+                f"{CALIBRATION_FOLDS} account folds of the training accounts; weights then "
+                "learned on all the training accounts; "
+                + ("the saved model is the one evaluated on test; " if test else
+                   "figures are the out-of-fold ones; ")
+                + "the held-out half of the parallel sentences is used only for everyday FPRs"
             ),
             "seed": seed,
-            "test_fraction": TEST_FRACTION,
-            "calibration_fraction": CALIBRATION_FRACTION,
+            "evaluation": report.evaluation,
+            "test_fraction": TEST_FRACTION if test else 0.0,
+            "calibration_folds": CALIBRATION_FOLDS,
             "estimator": "sklearn LogisticRegression (multinomial, lbfgs)",
             "C": HYBRID_C if use_emb else C,
-            "threshold": f"highest in 0.50-0.95 keeping calibration recall (assessable texts) "
+            "threshold": f"highest in 0.50-0.95 keeping out-of-fold recall (assessable texts) "
                          f">= {THRESHOLD_RECALL}: {model.threshold:.2f}",
             "sample_weight": f"balanced per label; discussion tweets x{DISCUSSION_WEIGHT:g}",
             "min_df": MIN_DF,
@@ -416,7 +504,7 @@ def train(
             "sources": sources,
             "n_extra_examples": len(extra or []),
             "unsupported_labels": unsupported,
-            "data": _summary({"fit": fit, "calibration": calibration, "test": test}),
+            "data": _summary({"train": train_part, "test": test}),
         },
         "metrics": report.metrics(),
     }

@@ -18,15 +18,16 @@ def train(
     data: Annotated[Optional[Path], typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,  # noqa: UP007
     classifier: Annotated[str, typer.Option("--classifier", help="baseline (char n-grams) or hybrid (+ multilingual embeddings).")] = "baseline",
     from_decisions: Annotated[bool, typer.Option("--from-decisions", help="Add every decided case's text and label to the training data.")] = False,
+    hold_out: Annotated[bool, typer.Option("--hold-out", help="Keep 30% of the accounts out of training and report figures on them (default: every account trains; figures are out-of-fold).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
 ) -> None:
-    """Train a classifier reproducibly (split by account) and save it locally."""
+    """Train a classifier reproducibly (folds by account) and save it locally."""
     from warding.classify.service import train_model
 
     w = get_app(ctx)
     with friendly_errors():
         report = train_model(w, data, actor="cli", classifier=classifier,
-                             from_decisions=from_decisions)
+                             from_decisions=from_decisions, hold_out=hold_out)
     if as_json:
         emit_json(report)
     else:
