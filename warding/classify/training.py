@@ -302,7 +302,7 @@ def evaluate_scores(
         out["fpr_everyday"] = _rounded(float(flags.mean()))
         out["n_everyday_test"] = len(everyday)
         out["fpr_everyday_by_lang"] = {
-            lang: round(float(flags[langs == lang].mean()), 4) for lang in sorted(set(langs))
+            str(lang): round(float(flags[langs == lang].mean()), 4) for lang in sorted(set(langs))
         }
     return out
 
