@@ -259,3 +259,26 @@ def test_confirmed_items_match_their_translations(app_factory: Any, embedder: An
     with app.transaction() as session:
         assert get_bank(session, "confirmed")
         assert semantic.match_text(app, session, TRANSLATIONS["de"])
+    # An appeal reverses the decision: the entry is disabled and its translations stop matching
+    # at once, in the same process whose index was cached before.
+    record_decision(app, case_id, DecisionInput(kind="appeal", violating=False, reason="test",
+                                                exemption="journalism"),
+                    actor="test", reviewer_id=None)
+    with app.transaction() as session:
+        assert semantic.match_text(app, session, TRANSLATIONS["de"]) == []
+
+
+def test_disabled_entry_stops_matching_semantically(wapp: Warding, embedder: Any) -> None:
+    from warding.banks.curation import set_entry_enabled
+
+    _bank_with_text(wapp)
+    with wapp.transaction() as session:
+        [m] = semantic.match_text(wapp, session, TRANSLATIONS["fr"])
+    with wapp.transaction() as session:
+        set_entry_enabled(session, "known", m.entry_id, False, actor="test")
+    with wapp.transaction() as session:
+        assert semantic.match_text(wapp, session, TRANSLATIONS["fr"]) == []
+    with wapp.transaction() as session:
+        set_entry_enabled(session, "known", m.entry_id, True, actor="test")
+    with wapp.transaction() as session:
+        assert semantic.match_text(wapp, session, TRANSLATIONS["fr"])

@@ -19,8 +19,9 @@ Cost: nothing is embedded unless some enabled bank holds a text vector. A scan
 embeds and searches each batch of items at once; a single query searches with
 one OpenMP thread (measured on the shared 2-core machine: 267 single-vector
 lookups/s in 10,000 vectors with one thread, 32/s with two, whose threads spin
-against other processes; numpy's brute force did 175/s). The index is cached on the app and rebuilt when a bank or its texts change (like
-:func:`warding.matching.service.get_engine`). Stored vectors made by another
+against other processes; numpy's brute force did 175/s). The index is cached on
+the app and rebuilt when a bank, its texts or the enabled state of an entry change
+(like :func:`warding.matching.service.get_engine`). Stored vectors made by another
 embedding model are re-computed from their text when the index is built.
 
 Measured quality of the default threshold (translation recall, false matches
@@ -38,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warding.db.models import Bank, BankEntry, BankSignal
+from warding.db.models_matching import MatchChange
 from warding.db.models_semantic import SemanticBankText
 from warding.errors import InvalidInput
 from warding.matching.service import MatchResult
@@ -169,10 +171,14 @@ class SemanticIndex:
 
 
 def _state_token(session: Session) -> tuple[Any, ...]:
+    """Changes when the index must be rebuilt: texts added or removed, a bank changed, or an
+    entry enabled, disabled or removed (every such change writes a change-feed row, e.g. when
+    an appeal reverses a decision whose item was added to a bank)."""
     texts = session.execute(
         select(func.count(SemanticBankText.id), func.max(SemanticBankText.id))).one()
     banks = session.execute(select(func.count(Bank.id), func.sum(Bank.version))).one()
-    return (tuple(texts), tuple(banks))
+    changes = session.execute(select(func.max(MatchChange.id))).scalar()
+    return (tuple(texts), tuple(banks), changes)
 
 
 def _has_vectors(session: Session) -> bool:
