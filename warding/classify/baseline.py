@@ -84,7 +84,8 @@ def model_dir(models_dir: Path, name: str = MODEL_SUBDIR) -> Path:
     return Path(models_dir) / name
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow (Platt scaling maps log-odds through it)."""
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)))
 
 
@@ -322,7 +323,7 @@ class BaselineClassifier(Classifier):
     ) -> tuple[np.ndarray, np.ndarray]:
         probs, z = self._probs_log_odds(x, emb)
         a, b = self.calibration
-        return probs, _sigmoid(a * z + b)
+        return probs, sigmoid(a * z + b)
 
     def scores_from_counts(
         self, counts: sp.csr_matrix, emb: np.ndarray | None = None
@@ -330,11 +331,11 @@ class BaselineClassifier(Classifier):
         """(class probabilities, calibrated violating score) of hashed counts (+ embeddings)."""
         return self._scores(self.features.transform_counts(counts), emb)
 
-    def log_odds_from_counts(
+    def probs_log_odds_from_counts(
         self, counts: sp.csr_matrix, emb: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Uncalibrated violating log-odds z (what Platt scaling maps)."""
-        return self._probs_log_odds(self.features.transform_counts(counts), emb)[1]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(class probabilities, uncalibrated violating log-odds z -- what Platt scaling maps)."""
+        return self._probs_log_odds(self.features.transform_counts(counts), emb)
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities, calibrated scores) of ``texts``, without explanations."""

@@ -2,8 +2,8 @@
 
 The model card's main figures come from one account split (30% of the accounts held out).
 The two hardest targets rest on few test items there (about 50 terrorism news items and 27
-discussion tweets, 12 of them distinct), so one lucky or unlucky split moves them a lot. Here
-the whole procedure (fit, calibration, threshold choice) is repeated K times, each time with
+discussion tweets), so one lucky or unlucky split moves them a lot. Here the whole procedure
+(out-of-fold calibration and threshold, fit) is repeated K times, each time with
 another fifth of the groups held out, stratified by label as in :func:`account_split`; every
 example is tested exactly once, so the rates below cover every news item and discussion tweet.
 """

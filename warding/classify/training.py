@@ -57,6 +57,7 @@ from warding.classify.baseline import (
     BaselineClassifier,
     HybridClassifier,
     assessable,
+    sigmoid,
 )
 from warding.classify.data import (
     OTHER,
@@ -176,7 +177,7 @@ def fit_platt(z: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float,
     current = loss(params)
     for _ in range(max_iter):
         s = params[0] * z + params[1]
-        prob = 0.5 * (1.0 + np.tanh(0.5 * s))
+        prob = sigmoid(s)
         grad = np.array([np.sum((prob - t) * z), np.sum(prob - t)])
         w = prob * (1.0 - prob)
         hess = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
@@ -361,14 +362,18 @@ class _Fitted:
                    threshold=threshold)
 
 
-def _fit(examples: Sequence[Example], data: Prepared, classes: Sequence[str],
-         use_emb: bool) -> _Fitted:
+def _require_labels(examples: Sequence[Example], classes: Sequence[str], part: str) -> None:
     missing = [lab for lab in classes if lab not in {ex.label for ex in examples}]
     if missing:
         raise InvalidInput(
-            f"a training fold has no examples labelled {', '.join(missing)}; "
+            f"{part} has no examples labelled {', '.join(missing)}; "
             "each label needs at least 3 groups (accounts) in the training data"
         )
+
+
+def _fit(examples: Sequence[Example], data: Prepared, classes: Sequence[str],
+         use_emb: bool) -> _Fitted:
+    _require_labels(examples, classes, "a training fold")
     features = TextFeatures.fit_counts(data.counts, min_df=MIN_DF)
     y = np.array([classes.index(ex.label) for ex in examples], dtype=np.int64)
     lr = LogisticRegression(C=HYBRID_C if use_emb else C, max_iter=MAX_ITER, tol=1e-4)
@@ -397,8 +402,7 @@ def _out_of_fold(cls: type[BaselineClassifier], examples: Sequence[Example], dat
                       cls.uses_embeddings)
         model = fitted.model(cls, classes)
         part = data.rows(outside)
-        probs[outside] = model.scores_from_counts(part.counts, part.emb)[0]
-        z[outside] = model.log_odds_from_counts(part.counts, part.emb)
+        probs[outside], z[outside] = model.probs_log_odds_from_counts(part.counts, part.emb)
     return _OutOfFold(probs, z)
 
 
@@ -440,12 +444,7 @@ def train(
     else:
         train_part, test = examples, []
     if test_groups is not None or hold_out:
-        missing = [lab for lab in classes if lab not in {ex.label for ex in test}]
-        if missing:
-            raise InvalidInput(
-                f"the test part has no examples labelled {', '.join(missing)}; "
-                "each label needs at least 3 groups (accounts) in the training data"
-            )
+        _require_labels(test, classes, "the test part")
     for lab in CORE:
         if lab not in classes:  # pragma: no cover - CORE labels are always kept
             raise InvalidInput(f"the data has no {lab!r} examples")
@@ -455,11 +454,10 @@ def train(
     oof = _out_of_fold(cls, train_part, train_data, classes, seed)
     truth = np.array([ex.label in VIOLATING for ex in train_part], dtype=bool)
     a, b = fit_platt(oof.z, truth)
-    oof_scores = 1.0 / (1.0 + np.exp(-(a * oof.z + b)))
+    oof_scores = sigmoid(a * oof.z + b)
     fitted = _fit(train_part, train_data, classes, use_emb)
     model = fitted.model(cls, classes, (a, b),
                          choose_threshold(oof_scores[truth & train_data.assessed]))
-    lr = fitted.lr
 
     everyday = holdout_examples(data_dir)
     everyday_data = prepare(everyday, embeddings=use_emb)
@@ -511,7 +509,7 @@ def train(
             "sample_weight": f"balanced per label; discussion tweets x{DISCUSSION_WEIGHT:g}; "
                              f"everyday sentences x{EVERYDAY_WEIGHT:g}",
             "min_df": MIN_DF,
-            "n_iter": int(np.max(lr.n_iter_)),
+            "n_iter": int(np.max(fitted.lr.n_iter_)),
             "sources": sources,
             "n_extra_examples": len(extra or []),
             "unsupported_labels": unsupported,

@@ -171,14 +171,14 @@ class SemanticIndex:
 
 
 def _state_token(session: Session) -> tuple[Any, ...]:
-    """Changes when the index must be rebuilt: texts added or removed, a bank changed, or an
-    entry enabled, disabled or removed (every such change writes a change-feed row, e.g. when
-    an appeal reverses a decision whose item was added to a bank)."""
+    """Changes when the index must be rebuilt: a text vector added or removed, or anything
+    that changes what can match -- a bank created, changed or deleted, an entry added,
+    enabled, disabled or removed (an appeal reversing a decision whose item was added to a
+    bank, for one). Each of those writes a change-feed row, as the match engines rely on."""
     texts = session.execute(
         select(func.count(SemanticBankText.id), func.max(SemanticBankText.id))).one()
-    banks = session.execute(select(func.count(Bank.id), func.sum(Bank.version))).one()
     changes = session.execute(select(func.max(MatchChange.id))).scalar()
-    return (tuple(texts), tuple(banks), changes)
+    return (tuple(texts), changes)
 
 
 def _has_vectors(session: Session) -> bool:
