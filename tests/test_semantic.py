@@ -282,3 +282,26 @@ def test_disabled_entry_stops_matching_semantically(wapp: Warding, embedder: Any
         set_entry_enabled(session, "known", m.entry_id, True, actor="test")
     with wapp.transaction() as session:
         assert semantic.match_text(wapp, session, TRANSLATIONS["fr"])
+
+
+@pytest.mark.parametrize("batch", [1, 3, semantic.BLAS_MIN_QUERIES, 50])
+def test_batched_search_finds_what_single_queries_find(batch: int) -> None:
+    """A scan searches a batch with one matrix product; the rows and similarities must be the
+    ones each query finds alone."""
+    import faiss
+
+    rng = np.random.default_rng(7)
+    bank = rng.standard_normal((500, 64)).astype(np.float32)
+    bank /= np.linalg.norm(bank, axis=1, keepdims=True)
+    queries = bank[:batch] + 0.1 * rng.standard_normal((batch, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = semantic.SemanticIndex(token=(), model="test", default_threshold=0.5,
+                                   rows=[(1, i) for i in range(len(bank))])
+    index._faiss = faiss.IndexFlatIP(64)
+    index._faiss.add(bank)
+    sims, rows = index.search(queries, 5)
+    for i, query in enumerate(queries):
+        one_sims, one_rows = index.search(query[None, :], 5)
+        assert rows[i].tolist() == one_rows[0].tolist()
+        np.testing.assert_allclose(sims[i], one_sims[0], atol=1e-5)
+        assert rows[i][0] == i

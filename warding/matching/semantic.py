@@ -16,10 +16,11 @@ match's ``distance`` is ``1 - similarity`` (rounded to 4 places), so that, as
 for the Hamming signals, smaller is closer; ``similarity`` is reported too.
 
 Cost: nothing is embedded unless some enabled bank holds a text vector. A scan
-embeds and searches each batch of items at once; a single query searches with
-one OpenMP thread (measured on the shared 2-core machine: 267 single-vector
-lookups/s in 10,000 vectors with one thread, 32/s with two, whose threads spin
-against other processes; numpy's brute force did 175/s). The index is cached on
+embeds and searches each batch of items at once, with one matrix product per
+batch (:data:`BLAS_MIN_QUERIES`); a single query searches with one OpenMP thread
+(measured on the shared 2-core machine: 267 single-vector lookups/s in 10,000
+vectors with one thread, 32/s with two, whose threads spin against other
+processes; numpy's brute force did 175/s). The index is cached on
 the app and rebuilt when a bank, its texts or the enabled state of an entry change
 (like :func:`warding.matching.service.get_engine`). Stored vectors made by another
 embedding model are re-computed from their text when the index is built.
@@ -48,6 +49,8 @@ from warding.signals.text import TextSignal
 SIGNAL_TYPE = "text_semantic"
 #: How many closest known items an explanation lists.
 NEAREST_K = 3
+#: Batches of at least this many query vectors are searched with one matrix product.
+BLAS_MIN_QUERIES = 4
 _CACHE_KEY = "semantic_index"
 
 
@@ -102,6 +105,10 @@ class SemanticIndex:
 
         k = max(1, min(k, len(self.rows)))
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # faiss computes a batch with one matrix product (BLAS) only above a size
+        # (faiss 1.15: 128,000 = 250 queries of 512 dimensions); below it, query by query,
+        # which made a scan batch of 200 texts 11 times slower (see docs/benchmarks.md).
+        faiss.cvar.distance_compute_blas_threshold = BLAS_MIN_QUERIES * vectors.shape[1]
         if len(vectors) > 1:
             return self._faiss.search(vectors, k)  # type: ignore[no-any-return]
         threads = faiss.omp_get_max_threads()
