@@ -156,6 +156,11 @@ class TrainReport:
     n_violating_assessed_test: int = 0
     evaluation: str = HELD_OUT
     calibration_folds: int = 5
+    #: The counts behind the rates above (violating found; non-violating flagged).
+    n_violating_found: int = 0
+    n_violating_assessed_found: int = 0
+    n_news_terrorism_flagged: int = 0
+    n_discussion_flagged: int = 0
 
     def metrics(self) -> dict[str, Any]:
         """The deterministic figures (no path, no timing), as stored in model.json."""
@@ -308,6 +313,10 @@ def evaluate_scores(
         "n_news_terrorism_test": int(terror.sum()),
         "fpr_discussion": _rounded(_rate(violating, discussion)),
         "n_discussion_test": int(discussion.sum()),
+        "n_violating_found": int((violating & positives).sum()),
+        "n_violating_assessed_found": int((violating & positives & assessed).sum()),
+        "n_news_terrorism_flagged": int((violating & terror).sum()),
+        "n_discussion_flagged": int((violating & discussion).sum()),
         "fpr_everyday": None,
         "n_everyday_test": 0,
         "fpr_everyday_by_lang": {},
