@@ -27,13 +27,12 @@ and within ``other`` the tweets of ordinary users about terrorism (the
 ``discussion`` tweets: 83 in the shared data against about 10,700 pro-ISIS tweets)
 weigh :data:`DISCUSSION_WEIGHT` times more: they are the only negatives that
 share the pro-ISIS tweets' medium, period-free topic and vocabulary, and
-without the weight the model flagged a quarter of them. The everyday sentences
-(:data:`EVERYDAY_WEIGHT`) and the news items (:data:`NEWS_WEIGHT`) weigh 3 times
-more too. The weight was chosen
+without the weight the model flagged a quarter of them. That weight was chosen
 on an earlier fit/calibration split of the training accounts (10 and 30 gave
-the same figures; 10 is kept). Weighting each account equally within its label
-(inverse square root of its size) was tried on the training accounts and
-changed nothing, so it is not used.
+the same figures; 10 is kept). The everyday sentences (:data:`EVERYDAY_WEIGHT`)
+and the news items (:data:`NEWS_WEIGHT`) weigh 3 times more too. Weighting each
+account equally within its label (inverse square root of its size) was tried on
+the training accounts and changed nothing, so it is not used.
 
 Training is deterministic: the same data and seed give a byte-identical
 ``model.npz``.

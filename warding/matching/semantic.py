@@ -18,9 +18,9 @@ for the Hamming signals, smaller is closer; ``similarity`` is reported too.
 Cost: nothing is embedded unless some enabled bank holds a text vector. A scan
 embeds and searches each batch of items at once, with one matrix product per
 batch (:data:`BLAS_MIN_QUERIES`); a single query searches with one OpenMP thread
-(measured on the shared 2-core machine: 267 single-vector lookups/s in 10,000
-vectors with one thread, 32/s with two, whose threads spin against other
-processes; numpy's brute force did 175/s). The index is cached on
+(on the shared 2-core machine two threads spin against other processes and were
+several times slower). Lookups/s of both paths, against numpy, are in
+docs/benchmarks.md (``make bench-detection``). The index is cached on
 the app and rebuilt when a bank, its texts or the enabled state of an entry change
 (like :func:`warding.matching.service.get_engine`). Stored vectors made by another
 embedding model are re-computed from their text when the index is built.
