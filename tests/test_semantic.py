@@ -288,8 +288,6 @@ def test_disabled_entry_stops_matching_semantically(wapp: Warding, embedder: Any
 def test_batched_search_finds_what_single_queries_find(batch: int) -> None:
     """A scan searches a batch with one matrix product; the rows and similarities must be the
     ones each query finds alone."""
-    import faiss
-
     rng = np.random.default_rng(7)
     bank = rng.standard_normal((500, 64)).astype(np.float32)
     bank /= np.linalg.norm(bank, axis=1, keepdims=True)
@@ -297,8 +295,7 @@ def test_batched_search_finds_what_single_queries_find(batch: int) -> None:
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     index = semantic.SemanticIndex(token=(), model="test", default_threshold=0.5,
                                    rows=[(1, i) for i in range(len(bank))])
-    index._faiss = faiss.IndexFlatIP(64)
-    index._faiss.add(bank)
+    index.index_vectors(bank)
     sims, rows = index.search(queries, 5)
     for i, query in enumerate(queries):
         one_sims, one_rows = index.search(query[None, :], 5)

@@ -86,6 +86,11 @@ class Example:
     topic: str | None = None
 
 
+def is_discussion(ex: Example) -> bool:
+    """A tweet of an ordinary user about terrorism (``tvec_tweets``, labelled ``other``)."""
+    return ex.origin == "tvec_tweets" and ex.label == OTHER
+
+
 def default_data_dir() -> Path:
     """The shared data folder from the settings (``WARDING_SHARED_DATA_DIR``)."""
     from warding.config import load_settings

@@ -19,6 +19,7 @@ from warding.classify.data import (
     Example,
     account_split,
     holdout_examples,
+    is_discussion,
     load_examples,
     parallel_file,
     parallel_pairs,
@@ -157,8 +158,7 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
                      "recall": float(flagged[t_truth].mean()) if t_truth.any() else None,
                      "fpr_discussion": float(flagged[~t_truth].mean()) if (~t_truth).any()
                      else None, "auc": auc})
-    train_disc = {clean_text(ex.text) for ex in train_part
-                  if ex.origin == "tvec_tweets" and ex.label == OTHER}
+    train_disc = {clean_text(ex.text) for ex in train_part if is_discussion(ex)}
     dups = sum(1 for ex in tweets if ex.label == OTHER and clean_text(ex.text) in train_disc)
 
     mt = [{"lang": lang, "label": r.label, "score": r.score, "violating": r.violating}

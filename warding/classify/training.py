@@ -61,11 +61,11 @@ from warding.classify.baseline import (
     sigmoid,
 )
 from warding.classify.data import (
-    OTHER,
     Example,
     account_split,
     fold_of_groups,
     holdout_examples,
+    is_discussion,
     load_examples,
     parallel_file,
     source_files,
@@ -296,9 +296,7 @@ def evaluate_scores(
     }
     news = np.array([ex.origin == "news_reporting" for ex in test], dtype=bool)
     terror = news & np.array([ex.topic == "terrorism" for ex in test], dtype=bool)
-    discussion = np.array(
-        [ex.origin == "tvec_tweets" and ex.label == OTHER for ex in test], dtype=bool
-    )
+    discussion = np.array([is_discussion(ex) for ex in test], dtype=bool)
     positives = np.array([lab in VIOLATING for lab in y], dtype=bool)
     out: dict[str, Any] = {
         "per_class": per_class,
@@ -348,10 +346,10 @@ def sample_weights(examples: Sequence[Example], classes: Sequence[str]) -> np.nd
     labels = [ex.label for ex in examples]
     counts = Counter(labels)
     w = np.array([len(labels) / (len(classes) * counts[lab]) for lab in labels])
-    discussion = np.array([ex.origin == "tvec_tweets" and ex.label == OTHER for ex in examples])
-    w[discussion] *= DISCUSSION_WEIGHT
-    w[np.array([ex.origin == "parallel" for ex in examples], dtype=bool)] *= EVERYDAY_WEIGHT
-    w[np.array([ex.origin == "news_reporting" for ex in examples], dtype=bool)] *= NEWS_WEIGHT
+    origin = np.array([ex.origin for ex in examples], dtype=str)
+    w[np.array([is_discussion(ex) for ex in examples], dtype=bool)] *= DISCUSSION_WEIGHT
+    w[origin == "parallel"] *= EVERYDAY_WEIGHT
+    w[origin == "news_reporting"] *= NEWS_WEIGHT
     return w
 
 

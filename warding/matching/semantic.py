@@ -99,6 +99,16 @@ class SemanticIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def index_vectors(self, vectors: np.ndarray) -> None:
+        """Index ``vectors`` (unit rows, row ``i`` for ``self.rows[i]``) for exact
+        inner-product search."""
+        import faiss
+
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self._faiss = flat
+
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(similarities, row indexes) of the ``k`` closest rows of each vector (-1: none)."""
         import faiss
@@ -194,8 +204,6 @@ def _has_vectors(session: Session) -> bool:
 
 def build_index(session: Session, default_threshold: float) -> SemanticIndex:
     """Load the vectors of enabled banks and entries (re-embedding any made by another model)."""
-    import faiss
-
     from warding.signals.embedding import get_embedder
 
     embedder = get_embedder()
@@ -220,10 +228,7 @@ def build_index(session: Session, default_threshold: float) -> SemanticIndex:
         vectors[i] = np.frombuffer(rec.vector, dtype=np.float32)
         index.rows.append((rec.bank_id, rec.entry_id))
         index.entries[rec.entry_id] = (dict(labels or {}), provenance or "")
-    flat = faiss.IndexFlatIP(embedder.dim)
-    if len(rows):
-        flat.add(vectors)
-    index._faiss = flat
+    index.index_vectors(vectors)
     if stale:
         index.token = _state_token(session)
     return index
