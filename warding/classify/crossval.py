@@ -11,12 +11,12 @@ example is tested exactly once, so the rates below cover every news item and dis
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from warding.classify.data import fold_of_groups, load_examples
+from warding.classify.evaluation import pool
 from warding.classify.labels import fold, supported_labels
 
 FOLDS = 5
@@ -33,25 +33,10 @@ def cross_validate(data_dir: Path, classifier: str, k: int = FOLDS) -> dict[str,
     folds = fold_of_groups([replace(ex, label=fold(ex.label, classes)) for ex in examples], k,
                            SEED)
     rows = []
-    pooled = defaultdict(int)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(k):
             report = train(data_dir, Path(tmp) / str(i), classifier=classifier,
                            test_groups=lambda g, i=i: folds.get(g) == i)
-            row = {
-                "fold": i,
-                "threshold": report.threshold,
-                "violating": report.n_violating_test,
-                "found": report.n_violating_found,
-                "violating_assessed": report.n_violating_assessed_test,
-                "found_assessed": report.n_violating_assessed_found,
-                "news_terrorism": report.n_news_terrorism_test,
-                "news_terrorism_flagged": report.n_news_terrorism_flagged,
-                "discussion": report.n_discussion_test,
-                "discussion_flagged": report.n_discussion_flagged,
-            }
-            rows.append(row)
-            for key, value in row.items():
-                if key not in ("fold", "threshold"):
-                    pooled[key] += int(value)
+            rows.append({"fold": i, "threshold": report.threshold, "flags": report.flags})
+    pooled = pool(*(row["flags"] for row in rows))
     return {"k": k, "folds": rows, "pooled": dict(pooled)}

@@ -3,8 +3,22 @@
 The shared data folder (see ``../shared/data/README.md``) holds three sets used
 here; each README there lists cautions that matter for any score:
 
-* ``tvec_tweets/posts.jsonl`` -- ``pro_isis`` tweets become ``terrorist_content``,
-  ``discussion`` tweets become ``other``. Group = the posting account.
+* ``tvec_tweets/posts.jsonl`` -- tweets of pro-ISIS accounts and ``discussion`` tweets of
+  ordinary users (label ``other``). Group = the posting account. The account label says
+  nothing about a single tweet (most tweets of "pro-ISIS" accounts are news relays, chat or
+  religious text), so a pro-ISIS tweet is used only when it has a **per-post label**
+  (:func:`post_labels`): ``propaganda`` -> ``terrorist_content``, ``news_relay`` ->
+  ``reporting``, ``partisan`` and ``other`` -> ``other``. The labels come from
+  ``tvec_tweets/post_labels.jsonl`` (shared, two human readers) and, for the tweets that file
+  does not cover, from the project's own labels under the same guide
+  (``warding/classify/labels_data/tvec_post_labels.jsonl``, see its README); a label judged on
+  a text applies to every identical text (retweets). Only when no per-post labels exist at
+  all (a data folder without them) does every pro-ISIS tweet count as ``terrorist_content``,
+  the account-level labelling of earlier versions.
+* ``everyday_tweets/posts.jsonl`` (optional) -- about 51,700 ordinary tweets in eight
+  languages, label ``other``. There are no accounts, so each tweet is its own group; a fixed
+  quarter (:func:`everyday_part`) is held out and used for nothing but the reported flag rates
+  on ordinary text per language.
 * ``news_reporting/articles.jsonl`` -- journalism, label ``reporting`` (never
   terrorist content, EU Regulation 2021/784 Art. 1(3)). News items have no
   account or author field, so each item is its own group (the item id): the
@@ -44,6 +58,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from warding.classify.labels import OTHER, REPORTING, TAXONOMY, TERRORIST
@@ -63,6 +78,16 @@ SOURCES: tuple[tuple[str, str, str], ...] = (
 
 #: Optional everyday multilingual negatives (folder, file).
 PARALLEL = ("parallel", "tatoeba_pairs.jsonl")
+#: Optional ordinary tweets in eight languages (folder, file).
+EVERYDAY = ("everyday_tweets", "posts.jsonl")
+#: Seed of the everyday split; a quarter of the tweets (by a hash of their id) is held out.
+EVERYDAY_SEED = "warding/everyday/20261205"
+#: Optional per-post labels of the pro-ISIS tweets (folder, file), and the project's own.
+POST_LABELS = ("tvec_tweets", "post_labels.jsonl")
+PROJECT_POST_LABELS = Path(__file__).resolve().parent / "labels_data" / "tvec_post_labels.jsonl"
+#: Per-post label -> training label.
+POST_LABEL_MAP = {"propaganda": TERRORIST, "news_relay": REPORTING, "partisan": OTHER,
+                  "other": OTHER}
 _PARALLEL_LANGS = {"ara": "ar", "acm": "ar", "afb": "ar", "apc": "ar", "deu": "de", "fra": "fr",
                    "rus": "ru", "spa": "es", "tur": "tr", "eng": "en"}
 
@@ -84,11 +109,14 @@ class Example:
     lang_hint: str | None
     origin: str
     topic: str | None = None
+    #: The per-post label of a pro-ISIS account's tweet (``propaganda``, ``partisan``,
+    #: ``news_relay``, ``other``), ``discussion`` for an ordinary user's tweet about terrorism.
+    post_label: str | None = None
 
 
 def is_discussion(ex: Example) -> bool:
-    """A tweet of an ordinary user about terrorism (``tvec_tweets``, labelled ``other``)."""
-    return ex.origin == "tvec_tweets" and ex.label == OTHER
+    """A tweet of an ordinary user about terrorism (``tvec_tweets``, ``discussion``)."""
+    return ex.origin == "tvec_tweets" and ex.post_label == "discussion"
 
 
 def default_data_dir() -> Path:
@@ -153,21 +181,7 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     tweets, news, forum = source_files(data_dir)
-    out: list[Example] = []
-    for row in _read_jsonl(tweets):
-        raw = _field(row, "label", tweets)
-        if raw not in _TWEET_LABELS:
-            raise DataMissing(f"{tweets}: unknown label {raw!r}")
-        text = _field(row, "text", tweets)
-        out.append(
-            Example(
-                text=text,
-                label=_TWEET_LABELS[raw],
-                group="tvec_tweets:" + _field(row, "account", tweets),
-                lang_hint=_script_hint(text),
-                origin="tvec_tweets",
-            )
-        )
+    out = _tweet_examples(tweets, post_labels(data_dir))
     for row in _read_jsonl(news):
         topic = row.get("topic")
         out.append(
@@ -183,6 +197,9 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
     parallel = data_dir / PARALLEL[0] / PARALLEL[1]
     if parallel.is_file():
         out += _parallel_examples(parallel, "train")
+    everyday = everyday_file(data_dir)
+    if everyday is not None:
+        out += _everyday_examples(everyday, "train")
     for row in _read_jsonl(forum):
         raw = _field(row, "label", forum)
         if raw not in _STORMFRONT_LABELS:  # idk/skip: not English or undecided
@@ -197,6 +214,83 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
             )
         )
     return out
+
+
+def _text_key(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _read_post_labels(path: Path, ids: dict[str, str], out: dict[str, str]) -> None:
+    for row in _read_jsonl(path):
+        label = _field(row, "label", path)
+        if label not in POST_LABEL_MAP:
+            raise DataMissing(f"{path}: unknown post label {label!r}")
+        text = ids.get(_field(row, "id", path))
+        if text is not None:
+            out.setdefault(_text_key(text), label)
+
+
+def post_labels(data_dir: Path) -> dict[str, str]:
+    """Per-post label by (whitespace-folded) text: the shared labels first, then the
+    project's own for texts the shared file does not cover. Empty when neither exists."""
+    tweets = Path(data_dir) / SOURCES[0][0] / SOURCES[0][1]
+    ids = {_field(r, "id", tweets): _field(r, "text", tweets) for r in _read_jsonl(tweets)}
+    out: dict[str, str] = {}
+    for path in (Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS):
+        if path.is_file():
+            _read_post_labels(path, ids, out)
+    return out
+
+
+def _tweet_examples(tweets: Path, labels: dict[str, str]) -> list[Example]:
+    out: list[Example] = []
+    for row in _read_jsonl(tweets):
+        raw = _field(row, "label", tweets)
+        if raw not in _TWEET_LABELS:
+            raise DataMissing(f"{tweets}: unknown label {raw!r}")
+        text = _field(row, "text", tweets)
+        post_label: str | None = "discussion" if raw == "discussion" else None
+        label = _TWEET_LABELS[raw]
+        if raw == "pro_isis" and labels:
+            post_label = labels.get(_text_key(text))
+            if post_label is None:
+                continue  # no per-post label: the account label says nothing about it
+            label = POST_LABEL_MAP[post_label]
+        out.append(Example(text=text, label=label,
+                           group="tvec_tweets:" + _field(row, "account", tweets),
+                           lang_hint=_script_hint(text), origin="tvec_tweets",
+                           post_label=post_label))
+    return out
+
+
+def everyday_file(data_dir: Path) -> Path | None:
+    path = Path(data_dir) / EVERYDAY[0] / EVERYDAY[1]
+    return path if path.is_file() else None
+
+
+def everyday_part(tweet_id: str) -> str:
+    """``holdout`` for a fixed quarter of the everyday tweets (by a hash of the id), else
+    ``train``."""
+    digest = hashlib.sha256(f"{EVERYDAY_SEED}:{tweet_id}".encode()).hexdigest()
+    return "holdout" if int(digest[0], 16) < 4 else "train"
+
+
+@cache
+def _everyday_rows(path: Path, mtime: float) -> tuple[tuple[str, str, str], ...]:
+    return tuple((_field(r, "id", path), _field(r, "text", path), str(r.get("lang") or "?"))
+                 for r in _read_jsonl(path))
+
+
+def _everyday_examples(path: Path, part: str) -> list[Example]:
+    return [Example(text, OTHER, "everyday_tweets:" + tweet_id, lang, "everyday_tweets")
+            for tweet_id, text, lang in _everyday_rows(path, path.stat().st_mtime)
+            if everyday_part(tweet_id) == part]
+
+
+def everyday_holdout(data_dir: Path) -> list[Example]:
+    """The held-out quarter of the ordinary tweets (``other``), for flag rates only."""
+    path = everyday_file(data_dir)
+    return _everyday_examples(path, "holdout") if path is not None else []
 
 
 @dataclass(frozen=True)

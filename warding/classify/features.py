@@ -1,28 +1,35 @@
 """Text preprocessing and features, shared by training and prediction.
 
-:func:`clean_text` removes the surface marks that separate the two tweet
-classes of ``tvec_tweets`` for reasons that have nothing to do with content
-(see the cautions in that README): links (incl. ``twitter.com/account/suspended``,
-13 % of pro_isis vs 0 % of discussion), ``@mentions`` and the ``RT`` prefix
-(79 % of discussion texts are retweets), the ``…`` that marks truncated texts
-in the 2015-16 collection, and hashtags. Hashtags are removed **whole** (sign
-and word), not just the ``#``: every discussion tweet carries the hashtag it
-was collected with, so keeping the word would let the model learn the search
-terms. The cost is that real hashtag content is ignored too. The text is then
-HTML-unescaped, NFKC-normalised, whitespace-collapsed and lowercased, and the
-evasions that :mod:`warding.signals.normalize` undoes for fingerprints are
-undone here too (since preprocessing v2): invisible characters, Arabic
-diacritics and tatweel and leftover combining marks are removed, and in tokens
-with Latin letters Cyrillic/Greek look-alikes and leetspeak digits are folded.
-So ``j\u200bоin`` (a zero-width space and a Cyrillic o) scores like ``join``.
+:func:`clean_text` removes the *form* of a post, so that only its words are scored. A
+classifier must not move with the look of a tweet (issue 16: an earlier model flagged 39 % of
+ordinary tweets because its positives were tweets and its negatives tidy sentences):
+
+* links (``https://…``, ``www.…``, ``t.co/…``, ``twitter.com/account/suspended``) and the
+  bare ``http`` / ``https`` tokens that some benchmarks put in place of links (also when glued
+  to the word before, as in ``غرفةhttp``);
+* ``@mentions`` (also the ``@user`` placeholder) and the ``RT`` prefix;
+* the ``…`` that marks truncated texts;
+* emoji and other pictographs (So symbols, variation selectors, skin tones);
+* the hashtag **sign**: ``#WilayatFallujah`` becomes the words ``wilayat fallujah``
+  (underscores and camel case split), so a hashtag counts as the words it is made of and
+  ``#word`` scores exactly like ``word``. (Until preprocessing v2 hashtags were removed whole,
+  because every discussion tweet carried its search hashtag; with per-post labels that
+  artefact is gone, and the words of a hashtag are often the only content of a post.)
+
+The text is then HTML-unescaped, NFKC-normalised, whitespace-collapsed and lowercased, and the
+evasions that :mod:`warding.signals.normalize` undoes for fingerprints are undone here too:
+invisible characters, Arabic diacritics and tatweel and leftover combining marks are removed,
+and in tokens with Latin letters Cyrillic/Greek look-alikes and leetspeak digits are folded.
+So ``j\u200boin`` (a zero-width space and a Cyrillic o) scores like ``join``.
 
 :class:`TextFeatures` turns cleaned text into char_wb 2-5 gram counts with a
 :class:`~sklearn.feature_extraction.text.HashingVectorizer` (2**20 columns, no
 alternate sign, no norm), keeps only the columns seen in at least ``min_df``
 training texts, applies sublinear TF (``1 + log tf``) times a smoothed IDF
-learned at training, and l2-normalises each row. Its whole state is two numpy
-arrays (kept ``columns`` and their ``idf``) plus JSON-able parameters, so a
-model can be saved without pickle.
+learned at training, and l2-normalises each row (so repeating a text, i.e. its length
+alone, does not change its features). Its whole state is two numpy arrays (kept
+``columns`` and their ``idf``) plus JSON-able parameters, so a model can be saved without
+pickle.
 """
 
 from __future__ import annotations
@@ -42,27 +49,48 @@ from sklearn.preprocessing import normalize
 from warding.signals.normalize import fold_token, strip_invisible
 
 #: Bump when clean_text changes: a model trained with another version is refused.
-PREPROCESS_VERSION = 2
+PREPROCESS_VERSION = 3
 
 _URL = re.compile(r"(?:\bhttps?:/*|\bwww\.)\S*|\S*account/suspended\S*|\bt\.co/\S*", re.I)
 _RETWEET = re.compile(r"\bRT\s*@\w+:?")
 _LEADING_RT = re.compile(r"^\s*RT\b:?")
 _MENTION = re.compile(r"@\w+")
-_HASHTAG = re.compile(r"[#\uff03]\w+")
+_HASHTAG = re.compile(r"[#\uff03](\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: ``http``/``https`` left where a link was (XLM-T's placeholder), also glued to a word.
+_HTTP = re.compile(r"https?(?![a-z])", re.I)
 _ELLIPSIS = re.compile("\u2026")
 
 
+def _hashtag_words(match: re.Match[str]) -> str:
+    return " " + _CAMEL.sub(" ", match.group(1).replace("_", " ")) + " "
+
+
+def _is_pictograph(ch: str) -> bool:
+    return unicodedata.category(ch) == "So" or "\ufe00" <= ch <= "\ufe0f" or (
+        "\U0001f3fb" <= ch <= "\U0001f3ff")
+
+
+def strip_pictographs(text: str) -> str:
+    """``text`` with emoji and other pictographic symbols replaced by spaces."""
+    if text.isascii():
+        return text
+    return "".join(" " if _is_pictograph(ch) else ch for ch in text)
+
+
 def clean_text(text: str) -> str:
-    """Remove the known collection shortcuts, normalise and lowercase ``text``."""
+    """Remove the form of a post (links, mentions, ``RT``, hashtag signs, emoji), normalise
+    and lowercase ``text``."""
     text = html.unescape(text)
     text = _ELLIPSIS.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)
     text = _URL.sub(" ", text)
+    text = _HTTP.sub(" ", text)
     text = _RETWEET.sub(" ", text)
     text = _LEADING_RT.sub(" ", text)
     text = _MENTION.sub(" ", text)
-    text = _HASHTAG.sub(" ", text)
-    text = strip_invisible(text).lower()
+    text = _HASHTAG.sub(_hashtag_words, text)
+    text = strip_pictographs(strip_invisible(text)).lower()
     return " ".join(fold_token(tok) for tok in text.split())
 
 

@@ -15,15 +15,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from warding.classify.data import (
-    OTHER,
     Example,
     account_split,
-    holdout_examples,
-    is_discussion,
     load_examples,
     parallel_file,
     parallel_pairs,
 )
+from warding.classify.evaluation import probe_examples
 from warding.classify.features import clean_text
 from warding.classify.labels import VIOLATING, fold
 from warding.classify.mt_news import MT_NEWS
@@ -37,7 +35,6 @@ from warding.classify.training import (
 
 #: False-match rate the semantic threshold is chosen for (on the parallel training half).
 TARGET_FMR = 0.005
-SHORT_WORDS = 12
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
@@ -55,8 +52,7 @@ def _test_split(data_dir: Path, classes: list[str]) -> tuple[list[Example], list
     return account_split(examples, TEST_FRACTION, SEED)
 
 
-def _rate_row(name: str, flags: np.ndarray) -> dict[str, Any]:
-    k, n = int(flags.sum()), int(flags.size)
+def rate_row(name: str, k: int, n: int) -> dict[str, Any]:
     lo, hi = wilson(k, n)
     return {"set": name, "rate": (k / n) if n else None, "n": n, "k": k, "lo": lo, "hi": hi}
 
@@ -71,49 +67,87 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> tuple[float | None, float | Non
     return precision, recall, f1
 
 
+#: Prevalences of terrorist content in a platform's stream the base-rate table is given for.
+PREVALENCES = (0.001, 0.0001)
+#: Held-out recall levels whose thresholds the base-rate table shows beside the default.
+RECALL_LEVELS = (0.80, 0.85, 0.90, 0.95)
+
+
+def base_rate_rows(pos_scores: np.ndarray, ordinary_scores: np.ndarray, ordinary_ok: np.ndarray,
+                   thresholds: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    """For each (name, threshold): held-out recall, flag rate on ordinary tweets and, at each
+    prevalence in PREVALENCES, true and false cases per 100,000 posts and precision."""
+    rows = []
+    for name, t in thresholds:
+        recall = float((pos_scores >= t).mean()) if pos_scores.size else 0.0
+        fpr = float(((ordinary_scores >= t) & ordinary_ok).mean()) if ordinary_scores.size else 0.0
+        row: dict[str, Any] = {"name": name, "threshold": t, "recall": recall, "fpr": fpr}
+        for p in PREVALENCES:
+            true_cases = 100_000 * p * recall
+            false_cases = 100_000 * (1 - p) * fpr
+            row[str(p)] = {"true": true_cases, "false": false_cases,
+                           "precision": true_cases / (true_cases + false_cases)
+                           if true_cases + false_cases else None}
+        rows.append(row)
+    return rows
+
+
+#: Form-only edits of a post: each must leave the score exactly as it is.
+FORM_EDITS: tuple[tuple[str, Any], ...] = (
+    ("a link added", lambda t: f"{t} https://t.co/a1B2c3"),
+    ("`http` placeholder added", lambda t: f"{t} http"),
+    ("`@user` mentions added", lambda t: f"@user @user {t}"),
+    ("`RT @user:` prefix", lambda t: f"RT @user: {t}"),
+    ("hashtag signs on every word", lambda t: " ".join("#" + w if w.isalnum() else w
+                                                        for w in t.split())),
+    ("emoji added", lambda t: f"{t} \U0001f602\U0001f44d\u2764\ufe0f"),
+    ("text written twice (length)", lambda t: f"{t} {t}"),
+)
+
+
+def shortcut_rows(model: Any, texts: list[str], truth: np.ndarray) -> list[dict[str, Any]]:
+    """How far each form-only edit moves the scores of ``texts``."""
+    before = model.classify_batch(texts)
+    base = np.array([r.score for r in before])
+    base_flags = np.array([r.violating for r in before], dtype=bool)
+    rows = []
+    for name, edit in FORM_EDITS:
+        results = model.classify_batch([edit(t) for t in texts])
+        scores = np.array([r.score for r in results])
+        flags = np.array([r.violating for r in results], dtype=bool)
+        auc = float(roc_auc_score(truth, scores)) if 0 < truth.sum() < len(truth) else None
+        rows.append({"edit": name, "max_change": float(np.abs(scores - base).max()),
+                     "flips": int((flags != base_flags).sum()),
+                     "auc": auc})
+    return rows
+
+
 def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) -> dict[str, Any]:
-    """Per-class, per-language, FPR, calibration, shortcut and translated-news figures."""
+    """Per-class, per-set, per-language, base-rate, calibration, shortcut and translated-news
+    figures of the model ``report`` describes (trained with ``hold_out``)."""
     from warding.signals.langid import detect_many
 
     model = CLASSIFIERS[report.classifier].load(models_dir)
     classes = list(model.classes)
-    train_part, test = _test_split(data_dir, classes)
-    everyday = holdout_examples(data_dir)
+    _, test = _test_split(data_dir, classes)
+    probes = probe_examples(data_dir)
     use_emb = model.uses_embeddings
 
-    def score(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+    def score(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = prepare(examples, embeddings=use_emb)
         probs, scores = model.scores_from_counts(data.counts, data.emb)
-        return scores, model.decide(probs, scores, data.assessed)[1]
+        return scores, model.decide(probs, scores, data.assessed)[1], data.assessed
 
-    t_scores, t_flags = score(test)
-    e_scores, e_flags = score(everyday)
-    origin = np.array([ex.origin for ex in test])
-    topic = np.array([ex.topic or "" for ex in test])
+    t_scores, t_flags, t_assessed = score(test)
+    p_scores, p_flags, p_assessed = score(probes)
     truth = np.array([ex.label in VIOLATING for ex in test])
-    discussion = (origin == "tvec_tweets") & ~truth
 
-    fpr_table = [
-        _rate_row("news items, all", t_flags[origin == "news_reporting"]),
-        _rate_row("news items about terrorism", t_flags[(origin == "news_reporting")
-                                                        & (topic == "terrorism")]),
-        _rate_row("news items, other world news", t_flags[(origin == "news_reporting")
-                                                          & (topic != "terrorism")]),
-        _rate_row("discussion tweets (terrorism hashtags, 2020)", t_flags[discussion]),
-        _rate_row("white-supremacist forum sentences (not terrorist content)",
-                  t_flags[origin == "stormfront"]),
-        _rate_row("everyday sentences, held-out half, all languages", e_flags),
-    ]
-    e_lang = np.array([ex.lang_hint or "?" for ex in everyday])
-    for lang in sorted(set(e_lang)):
-        fpr_table.append(_rate_row(f"— everyday, {lang}", e_flags[e_lang == lang]))
-
-    # Per language (detected), over test + held-out everyday sentences.
-    all_ex = list(test) + list(everyday)
+    # Per language (detected), over test + probes.
+    all_ex = list(test) + list(probes)
     langs = np.array([lang or "unknown" for lang in
                       detect_many([clean_text(ex.text) for ex in all_ex])])
-    flags = np.concatenate([t_flags, e_flags])
-    pos = np.concatenate([truth, np.zeros(len(everyday), dtype=bool)])
+    flags = np.concatenate([t_flags, p_flags])
+    pos = np.concatenate([truth, np.zeros(len(probes), dtype=bool)])
     per_language = []
     for lang in sorted(set(langs), key=lambda x: (-int((langs == x).sum()), x)):
         m = langs == lang
@@ -125,12 +159,12 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
                              "precision": p, "recall": r, "f1": f,
                              "fpr": float(flags[neg].mean()) if neg.any() else None})
 
-    # Calibration on the test accounts.
+    # Calibration on the test accounts' tweets and news (the data's mix).
     bins = []
     ece = 0.0
-    for i in range(10):
-        lo, hi = i / 10, (i + 1) / 10
-        m = (t_scores >= lo) & ((t_scores < hi) if i < 9 else (t_scores <= hi))
+    edges = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        m = (t_scores >= lo) & ((t_scores < hi) if hi < 1.0 else (t_scores <= hi))
         if m.any():
             mean_s, observed = float(t_scores[m].mean()), float(truth[m].mean())
             ece += m.sum() / len(t_scores) * abs(mean_s - observed)
@@ -139,40 +173,37 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
         else:
             bins.append({"lo": lo, "hi": hi, "n": 0, "mean_score": None, "observed": None})
 
-    # Shortcut test on the test tweets.
+    # Base rates: held-out recall against the flag rate on held-out ordinary tweets.
+    pos_scores = t_scores[truth & t_assessed]
+    ordinary = np.array([ex.origin == "everyday_tweets" for ex in probes])
+    thresholds = [("default (chosen on out-of-fold recall)", model.threshold)]
+    for level in RECALL_LEVELS:
+        if pos_scores.size:
+            t = float(np.quantile(pos_scores, 1 - level, method="lower"))
+            thresholds.append((f"held-out recall {level:.2f}", t))
+    base_rate = base_rate_rows(pos_scores, p_scores[ordinary], p_assessed[ordinary], thresholds)
+
+    # Shortcut test: form-only edits of the test tweets and of held-out ordinary tweets.
     tweets = [ex for ex in test if ex.origin == "tvec_tweets"]
-    t_truth = np.array([ex.label in VIOLATING for ex in tweets])
-    stripped = [clean_text(ex.text) for ex in tweets]
-    short = [" ".join(t.split()[:SHORT_WORDS]) for t in stripped]
-    rows = []
-    for condition, texts in (
-        ("as collected", [ex.text for ex in tweets]),
-        ("links, account/suspended, mentions, RT, hashtags removed", stripped),
-        (f"… and cut to the first {SHORT_WORDS} words", short),
-    ):
-        results = model.classify_batch(texts)
-        scores = np.array([r.score for r in results])
-        flagged = np.array([r.violating for r in results], dtype=bool)
-        auc = float(roc_auc_score(t_truth, scores)) if 0 < t_truth.sum() < len(t_truth) else None
-        rows.append({"condition": condition,
-                     "recall": float(flagged[t_truth].mean()) if t_truth.any() else None,
-                     "fpr_discussion": float(flagged[~t_truth].mean()) if (~t_truth).any()
-                     else None, "auc": auc})
-    train_disc = {clean_text(ex.text) for ex in train_part if is_discussion(ex)}
-    dups = sum(1 for ex in tweets if ex.label == OTHER and clean_text(ex.text) in train_disc)
+    sample = tweets + [ex for ex, o in zip(probes, ordinary, strict=True) if o][:2000]
+    shortcut = shortcut_rows(model, [ex.text for ex in sample],
+                             np.array([ex.label in VIOLATING for ex in sample]))
 
     mt = [{"lang": lang, "label": r.label, "score": r.score, "violating": r.violating}
           for lang, r in zip(MT_NEWS, model.classify(list(MT_NEWS.values())), strict=True)]
+    stance = [{"kind": ex.topic, "lang": ex.lang_hint, "score": float(s), "flagged": bool(f)}
+              for ex, s, f in zip(probes, p_scores, p_flags, strict=True)
+              if ex.origin == "stance"]
     rep = asdict(report)
     rep["artefact"] = str(rep["artefact"])
     return {
         "report": rep,
-        "fpr_table": fpr_table,
         "per_language": per_language,
         "calibration": {"ece": float(ece), "bins": bins, "prevalence": float(truth.mean())},
-        "shortcut": {"rows": rows, "duplicates": dups,
-                     "n_discussion": int((~t_truth).sum())},
+        "base_rate": base_rate,
+        "shortcut": {"rows": shortcut, "n": len(sample)},
         "mt_news": mt,
+        "stance": stance,
     }
 
 

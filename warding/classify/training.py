@@ -18,21 +18,17 @@ Procedure (all splits by group = account/user/item, never by post):
 5. With ``hold_out`` the model is evaluated on the test accounts, and **that same model is
    saved**, so the figures describe the artefact. Without it, the report's figures are the
    out-of-fold ones (every example scored by a model that never saw its account; only the
-   threshold was chosen on the same scores, for 90 % recall, so recall there is not an
-   independent estimate). The held-out half of the parallel sentences is never used for
-   fitting and gives the everyday false-positive rates in both cases.
+   threshold was chosen on the same scores, for :data:`THRESHOLD_RECALL`, so recall there is
+   not an independent estimate). The probe sets -- the held-out quarter of the ordinary
+   tweets, the held-out half of the parallel sentences and the stance suite -- are never
+   used for fitting and give the flag rates on ordinary text in both cases.
 
-Sample weights: each label weighs the same in total (``class_weight="balanced"``),
-and within ``other`` the tweets of ordinary users about terrorism (the
-``discussion`` tweets: 83 in the shared data against about 10,700 pro-ISIS tweets)
-weigh :data:`DISCUSSION_WEIGHT` times more: they are the only negatives that
-share the pro-ISIS tweets' medium, period-free topic and vocabulary, and
-without the weight the model flagged a quarter of them. That weight was chosen
-on an earlier fit/calibration split of the training accounts (10 and 30 gave
-the same figures; 10 is kept). The everyday sentences (:data:`EVERYDAY_WEIGHT`)
-and the news items (:data:`NEWS_WEIGHT`) weigh 3 times more too. Weighting each
-account equally within its label (inverse square root of its size) was tried on
-the training accounts and changed nothing, so it is not used.
+What is a positive: only pro-ISIS accounts' tweets labelled ``propaganda`` one by one (see
+:mod:`warding.classify.data`); their news relays, partisan posts and chat are negatives. The
+account label is not used: it taught an earlier model "looks like a tweet and mentions Islam".
+
+Sample weights: each label weighs the same in total (``class_weight="balanced"``), and the
+hard negatives weigh :data:`HARD_NEGATIVE_WEIGHT` times more (see there).
 
 Training is deterministic: the same data and seed give a byte-identical
 ``model.npz``.
@@ -51,24 +47,33 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_fscore_support
 
 from warding.classify.baseline import (
     DECISION_THRESHOLD,
     BaselineClassifier,
     HybridClassifier,
-    assessable,
     sigmoid,
 )
+from warding.classify.calibration import THRESHOLD_RECALL, choose_threshold, fit_platt
 from warding.classify.data import (
     Example,
     account_split,
+    POST_LABELS,
+    PROJECT_POST_LABELS,
+    everyday_file,
     fold_of_groups,
-    holdout_examples,
-    is_discussion,
     load_examples,
     parallel_file,
     source_files,
+)
+from warding.classify.baseline import assessable
+from warding.classify.evaluation import (
+    ClassMetrics,
+    flag_counts,
+    per_class,
+    pool,
+    probe_examples,
+    rate,
 )
 from warding.classify.features import TextFeatures, clean_text, hashed_counts, hashing_vectorizer
 from warding.classify.labels import CORE, VIOLATING, fold, supported_labels
@@ -89,24 +94,17 @@ C = 4.0
 #: The same choice for ``hybrid``, between 1 and 4 on the fit/calibration split: C = 1 flagged
 #: no calibration news item (C = 4: 1 of 131) at the same calibration recall.
 HYBRID_C = 1.0
-#: The decision threshold is the highest (in steps of 0.01, between 0.5 and 0.95) at which
-#: the calibration accounts' assessable violating examples are still found at this rate.
-THRESHOLD_RECALL = 0.90
 MIN_DF = 2
 MAX_ITER = 3000
-DISCUSSION_WEIGHT = 10.0
-#: Within ``other``, the everyday sentences (parallel set, train half) weigh this many times
-#: more. Without it `baseline` flagged about one everyday English sentence in five. Chosen on
-#: the training accounts of the account split (an inner 5-fold comparison of 1 and 3): 3
-#: flagged a third fewer everyday sentences there at the same recall, news and discussion
-#: figures.
-EVERYDAY_WEIGHT = 3.0
-#: The news items (journalism, the ``reporting`` label) weigh this many times more than the
-#: label balance alone gives them. Chosen the same way as EVERYDAY_WEIGHT (an inner 5-fold
-#: comparison of 1, 3 and 10 on the training accounts of the account split, before any test
-#: figure): 3 halved the news items flagged there (`baseline` 12 -> 6 of 665, `hybrid` 2 -> 1)
-#: at the same recall and discussion figures; 10 flagged more everyday sentences.
-NEWS_WEIGHT = 3.0
+#: Hard negatives weigh this many times more than their label's balance gives them: the
+#: pro-ISIS accounts' tweets that are not propaganda (news relays, partisan posts, chat),
+#: the discussion tweets of ordinary users and the news items. They share propaganda's topic,
+#: vocabulary and medium, and are what a topic detector gets wrong; the everyday tweets and
+#: sentences (tens of thousands) teach what ordinary text looks like. Chosen on the training
+#: accounts of the account split (1, 5 and 20 compared on out-of-fold scores before any test
+#: figure): 5 flagged fewer news relays and news items at the same recall than 1, and 20
+#: flagged more ordinary tweets.
+HARD_NEGATIVE_WEIGHT = 5.0
 CLASSIFIERS: dict[str, type[BaselineClassifier]] = {
     "baseline": BaselineClassifier,
     "hybrid": HybridClassifier,
@@ -116,50 +114,62 @@ _EMBED_CACHE: dict[str, np.ndarray] = {}
 
 
 @dataclass(frozen=True)
-class ClassMetrics:
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass(frozen=True)
 class TrainReport:
     """Figures on the held-out test accounts (``evaluation == "held-out accounts"``) or, when
-    nothing was held out, on the out-of-fold scores of the training accounts; FPRs count
-    results flagged ``violating`` (score at or above the model's threshold)."""
+    nothing was held out, on the out-of-fold scores of the training accounts, plus the probe
+    sets (held-out ordinary tweets and everyday sentences, the stance suite).
+
+    ``flags`` holds ``[flagged, n]`` per named set (see :mod:`warding.classify.evaluation`):
+    for ``propaganda`` the recall's counts, for every other set the false positives'. A result
+    is flagged when it is ``violating`` (score at or above the model's threshold, text to
+    judge)."""
 
     n_train: int
     n_test: int
     per_class: dict[str, ClassMetrics]
-    violating_recall: float | None
-    fpr_news: float | None
-    n_news_test: int
-    fpr_news_terrorism: float | None
-    n_news_terrorism_test: int
-    fpr_discussion: float | None
-    n_discussion_test: int
+    flags: dict[str, list[int]]
     artefact: Path
     model: str
     seconds: float = field(default=0.0, compare=False)
-    fpr_everyday: float | None = None
-    n_everyday_test: int = 0
-    fpr_everyday_by_lang: dict[str, float] = field(default_factory=dict)
     classifier: str = "baseline"
     labels: list[str] = field(default_factory=list)
     unsupported_labels: dict[str, int] = field(default_factory=dict)
     threshold: float = DECISION_THRESHOLD
     n_extra_examples: int = 0
-    violating_recall_assessed: float | None = None
-    n_violating_test: int = 0
-    n_violating_assessed_test: int = 0
     evaluation: str = HELD_OUT
     calibration_folds: int = 5
-    #: The counts behind the rates above (violating found; non-violating flagged).
-    n_violating_found: int = 0
-    n_violating_assessed_found: int = 0
-    n_news_terrorism_flagged: int = 0
-    n_discussion_flagged: int = 0
+
+    def rate(self, key: str) -> float | None:
+        """Flagged share of the named set (recall for ``propaganda``); None if empty."""
+        return rate(self.flags, key)
+
+    def count(self, key: str) -> tuple[int, int]:
+        k, n = self.flags.get(key, (0, 0))
+        return int(k), int(n)
+
+    @property
+    def violating_recall(self) -> float | None:
+        return self.rate("propaganda")
+
+    @property
+    def violating_recall_assessed(self) -> float | None:
+        return self.rate("propaganda_assessed")
+
+    @property
+    def fpr_news(self) -> float | None:
+        return self.rate("news")
+
+    @property
+    def fpr_news_terrorism(self) -> float | None:
+        return self.rate("news_terrorism")
+
+    @property
+    def n_news_terrorism_test(self) -> int:
+        return self.count("news_terrorism")[1]
+
+    @property
+    def fpr_discussion(self) -> float | None:
+        return self.rate("discussion")
 
     def metrics(self) -> dict[str, Any]:
         """The deterministic figures (no path, no timing), as stored in model.json."""
@@ -167,47 +177,6 @@ class TrainReport:
         for key in ("artefact", "model", "seconds"):
             doc.pop(key)
         return doc
-
-
-def fit_platt(z: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, float]:
-    """Platt scaling ``sigmoid(a * z + b)`` by Newton's method, with Platt's target smoothing.
-
-    Returns (1, 0) -- no change -- when ``y`` holds a single class.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    y = np.asarray(y, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
-        return 1.0, 0.0
-    t = np.where(y, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-
-    def loss(p: np.ndarray) -> float:
-        s = p[0] * z + p[1]
-        return float(np.sum(np.logaddexp(0.0, s) - t * s))
-
-    params = np.array([1.0, 0.0])
-    current = loss(params)
-    for _ in range(max_iter):
-        s = params[0] * z + params[1]
-        prob = sigmoid(s)
-        grad = np.array([np.sum((prob - t) * z), np.sum(prob - t)])
-        w = prob * (1.0 - prob)
-        hess = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
-        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
-        scale = 1.0
-        while scale > 1e-8:
-            candidate = params - scale * step
-            value = loss(candidate)
-            if value <= current:
-                break
-            scale /= 2.0
-        else:
-            break
-        done = abs(current - value) <= 1e-12 * max(1.0, abs(current))
-        params, current = candidate, value
-        if done:
-            break
-    return float(params[0]), float(params[1])
 
 
 def _summary(parts: dict[str, Sequence[Example]]) -> dict[str, Any]:
@@ -260,96 +229,39 @@ def prepare(examples: Sequence[Example], *, embeddings: bool) -> Prepared:
     return Prepared(counts, embed_cleaned(cleaned) if embeddings else None, assessable(cleaned))
 
 
-def _rate(flags: np.ndarray, mask: np.ndarray) -> float | None:
-    return float(flags[mask].mean()) if mask.any() else None
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
 def evaluate(
     model: BaselineClassifier, test: Sequence[Example], data: Prepared,
-    everyday: Sequence[Example] = (), everyday_data: Prepared | None = None,
+    probes: Sequence[Example] = (), probe_data: Prepared | None = None,
 ) -> dict[str, Any]:
-    """Per-class metrics and false-positive rates of ``model`` on ``test``; everyday-sentence
-    FPRs on ``everyday`` (the held-out parallel half)."""
+    """Per-class metrics and flag counts of ``model`` on ``test`` and the ``probes``."""
     probs, scores = model.scores_from_counts(data.counts, data.emb)
-    return evaluate_scores(model, test, probs, scores, data.assessed, everyday, everyday_data)
+    return evaluate_scores(model, test, probs, scores, data.assessed, probes, probe_data)
 
 
 def evaluate_scores(
     model: BaselineClassifier, test: Sequence[Example], probs: np.ndarray, scores: np.ndarray,
-    assessed: np.ndarray, everyday: Sequence[Example] = (),
-    everyday_data: Prepared | None = None,
+    assessed: np.ndarray, probes: Sequence[Example] = (), probe_data: Prepared | None = None,
 ) -> dict[str, Any]:
     """:func:`evaluate` on given class probabilities and calibrated scores of ``test`` (the
     out-of-fold ones when nothing is held out), decided at ``model``'s threshold."""
     labels, violating = model.decide(probs, scores, assessed)
-    classes = list(model.classes)
-    y = [fold(ex.label, classes) for ex in test]
-    p, r, f, s = precision_recall_fscore_support(y, labels, labels=classes, zero_division=0)
-    per_class = {
-        lab: ClassMetrics(precision=round(float(p[i]), 4), recall=round(float(r[i]), 4),
-                          f1=round(float(f[i]), 4), support=int(s[i]))
-        for i, lab in enumerate(classes)
-    }
-    news = np.array([ex.origin == "news_reporting" for ex in test], dtype=bool)
-    terror = news & np.array([ex.topic == "terrorism" for ex in test], dtype=bool)
-    discussion = np.array([is_discussion(ex) for ex in test], dtype=bool)
-    positives = np.array([lab in VIOLATING for lab in y], dtype=bool)
-    out: dict[str, Any] = {
-        "per_class": per_class,
-        "violating_recall": _rounded(_rate(violating, positives)),
-        "violating_recall_assessed": _rounded(_rate(violating, positives & assessed)),
-        "n_violating_test": int(positives.sum()),
-        "n_violating_assessed_test": int((positives & assessed).sum()),
-        "fpr_news": _rounded(_rate(violating, news)),
-        "n_news_test": int(news.sum()),
-        "fpr_news_terrorism": _rounded(_rate(violating, terror)),
-        "n_news_terrorism_test": int(terror.sum()),
-        "fpr_discussion": _rounded(_rate(violating, discussion)),
-        "n_discussion_test": int(discussion.sum()),
-        "n_violating_found": int((violating & positives).sum()),
-        "n_violating_assessed_found": int((violating & positives & assessed).sum()),
-        "n_news_terrorism_flagged": int((violating & terror).sum()),
-        "n_discussion_flagged": int((violating & discussion).sum()),
-        "fpr_everyday": None,
-        "n_everyday_test": 0,
-        "fpr_everyday_by_lang": {},
-    }
-    if everyday and everyday_data is not None:
-        eprobs, escores = model.scores_from_counts(everyday_data.counts, everyday_data.emb)
-        flags = model.decide(eprobs, escores, everyday_data.assessed)[1]
-        langs = np.array([ex.lang_hint or "?" for ex in everyday])
-        out["fpr_everyday"] = _rounded(float(flags.mean()))
-        out["n_everyday_test"] = len(everyday)
-        out["fpr_everyday_by_lang"] = {
-            str(lang): round(float(flags[langs == lang].mean()), 4) for lang in sorted(set(langs))
-        }
-    return out
-
-
-def choose_threshold(violating_scores: np.ndarray) -> float:
-    """The highest threshold (0.50–0.95, steps of 0.01) that still flags THRESHOLD_RECALL of
-    the given calibration scores of violating examples."""
-    best = 0.5
-    for t in np.round(np.arange(0.5, 0.951, 0.01), 2):
-        if violating_scores.size and float((violating_scores >= t).mean()) >= THRESHOLD_RECALL:
-            best = float(t)
-    return best
+    counts = flag_counts(test, violating, assessed)
+    if probes and probe_data is not None:
+        pprobs, pscores = model.scores_from_counts(probe_data.counts, probe_data.emb)
+        counts = pool(counts, flag_counts(probes, model.decide(pprobs, pscores,
+                                                               probe_data.assessed)[1]))
+    return {"per_class": per_class(model, test, labels), "flags": counts}
 
 
 def sample_weights(examples: Sequence[Example], classes: Sequence[str]) -> np.ndarray:
-    """Balanced label weights, times DISCUSSION_WEIGHT for the discussion tweets,
-    EVERYDAY_WEIGHT for the everyday sentences and NEWS_WEIGHT for the news items."""
+    """Balanced label weights, times HARD_NEGATIVE_WEIGHT for the hard negatives (the
+    pro-ISIS accounts' posts that are not propaganda, discussion tweets, news items)."""
     labels = [ex.label for ex in examples]
     counts = Counter(labels)
     w = np.array([len(labels) / (len(classes) * counts[lab]) for lab in labels])
-    origin = np.array([ex.origin for ex in examples], dtype=str)
-    w[np.array([is_discussion(ex) for ex in examples], dtype=bool)] *= DISCUSSION_WEIGHT
-    w[origin == "parallel"] *= EVERYDAY_WEIGHT
-    w[origin == "news_reporting"] *= NEWS_WEIGHT
+    hard = np.array([ex.label not in VIOLATING and ex.origin in ("tvec_tweets", "news_reporting")
+                     for ex in examples], dtype=bool)
+    w[hard] *= HARD_NEGATIVE_WEIGHT
     return w
 
 
@@ -474,13 +386,13 @@ def train(
     model = fitted.model(cls, classes, (a, b),
                          choose_threshold(oof_scores[truth & train_data.assessed]))
 
-    everyday = holdout_examples(data_dir)
-    everyday_data = prepare(everyday, embeddings=use_emb)
+    probes = probe_examples(data_dir)
+    probe_data = prepare(probes, embeddings=use_emb)
     if test:
-        figures = evaluate(model, test, prepare(test, embeddings=use_emb), everyday, everyday_data)
+        figures = evaluate(model, test, prepare(test, embeddings=use_emb), probes, probe_data)
     else:
         figures = evaluate_scores(model, train_part, oof.probs, oof_scores, train_data.assessed,
-                                  everyday, everyday_data)
+                                  probes, probe_data)
     npz_path = Path(models_dir) / cls.name / "model.npz"
     report = TrainReport(
         n_train=len(train_part),
@@ -497,9 +409,9 @@ def train(
         **figures,
     )
     files = source_files(data_dir)
-    extra_file = parallel_file(data_dir)
-    if extra_file is not None:
-        files.append(extra_file)
+    files += [p for p in (parallel_file(data_dir), everyday_file(data_dir),
+                          Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS)
+              if p is not None and p.is_file()]
     sources = [{"file": f"{p.parent.name}/{p.name}", "sha256": _sha256(p)} for p in files]
     metadata = {
         "training": {
@@ -511,7 +423,8 @@ def train(
                 "learned on all the training accounts; "
                 + ("the saved model is the one evaluated on test; " if test else
                    "figures are the out-of-fold ones; ")
-                + "the held-out half of the parallel sentences is used only for everyday FPRs"
+                + "the held-out quarter of the ordinary tweets, the held-out half of the "
+                "parallel sentences and the stance suite are used only for figures"
             ),
             "seed": seed,
             "evaluation": report.evaluation,
@@ -519,11 +432,11 @@ def train(
             "calibration_folds": CALIBRATION_FOLDS,
             "estimator": "sklearn LogisticRegression (multinomial, lbfgs)",
             "C": HYBRID_C if use_emb else C,
-            "threshold": f"highest in 0.50-0.95 keeping out-of-fold recall (assessable texts) "
-                         f">= {THRESHOLD_RECALL}: {model.threshold:.2f}",
-            "sample_weight": f"balanced per label; discussion tweets x{DISCUSSION_WEIGHT:g}; "
-                             f"everyday sentences x{EVERYDAY_WEIGHT:g}; "
-                             f"news items x{NEWS_WEIGHT:g}",
+            "threshold": f"highest keeping out-of-fold recall (assessable texts) "
+                         f">= {THRESHOLD_RECALL}: {model.threshold:.4f}",
+            "sample_weight": f"balanced per label; hard negatives (pro-ISIS accounts' posts "
+                             f"that are not propaganda, discussion tweets, news items) "
+                             f"x{HARD_NEGATIVE_WEIGHT:g}",
             "min_df": MIN_DF,
             "n_iter": int(np.max(fitted.lr.n_iter_)),
             "sources": sources,
