@@ -156,6 +156,9 @@ class Bank(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # HMA's matching_enabled_ratio: the share of HMA lookups that search this bank (a
+    # gradual roll-out); 0 disables it. Warding's own scans search every enabled bank.
+    match_ratio: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     auto_action: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -176,6 +179,11 @@ class BankEntry(Base):
     tier: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # HMA's disable_until_ts: a Unix time until which the entry is disabled (enabled is
+    # False meanwhile; the server's index keeper enables it again when the time passes).
+    disabled_until: Mapped[float | None] = mapped_column(Float, index=True)
+    # HMA's content metadata: {"content_id", "content_uri", "json"}, as given.
+    hma_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     bank: Mapped[Bank] = relationship(back_populates="entries")
