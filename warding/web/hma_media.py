@@ -78,6 +78,10 @@ def hash_bytes(w: Warding, data: bytes, content_type: str,
         if kind not in w.signal_types:
             raise bad_request(f"No such signal type '{name}'")
         if kind not in computed:
+            st = w.signal_types[kind]
+            if st.content == "file" or (st.content == "image" and content_type == "photo"):
+                raise bad_request(f"no {name} hash for this {content_type}: the hasher found "
+                                  "too little in it (too small or too plain an image?)")
             raise bad_request(f"signal type '{name}' does not apply to a {content_type}")
         out[name.strip().lower()] = computed[kind]
     return out

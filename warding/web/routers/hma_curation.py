@@ -175,12 +175,12 @@ def signal_type_index(w: WardingDep, session: SessionDep, user: Viewer,
         select(BankSignal.signal_type, func.count(BankSignal.id))
         .join(BankEntry, BankEntry.id == BankSignal.entry_id)
         .where(BankEntry.enabled.is_(True), BankSignal.signal_type.in_(names))
-        .group_by(BankSignal.signal_type)).tuples().all())
+        .group_by(BankSignal.signal_type)).all())
     newest = dict(session.execute(
         select(BankSignal.signal_type, func.max(BankEntry.created_at))
         .join(BankEntry, BankEntry.id == BankSignal.entry_id)
         .where(BankSignal.signal_type.in_(names))
-        .group_by(BankSignal.signal_type)).tuples().all())
+        .group_by(BankSignal.signal_type)).all())
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         s = statuses.get(name)

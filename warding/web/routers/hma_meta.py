@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
 
 router = APIRouter(tags=["HMA service"])
 
@@ -29,9 +28,9 @@ def live() -> PlainTextResponse:
 
 @router.get("/site-map")
 def site_map(request: Request) -> list[str]:
-    """Every path this server serves, sorted (HMA's site map)."""
-    paths = {getattr(r, "path", "") for r in request.app.routes}
-    return sorted(p for p in paths if p and not p.startswith("/static"))
+    """Every path of the API, sorted (HMA's site map; the console's pages are in
+    docs/console.md)."""
+    return sorted(request.app.openapi().get("paths", {}))
 
 
 @router.get("/openapi/openapi.json", include_in_schema=False)
@@ -88,13 +87,9 @@ def install_openapi(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        schema = build()
-        if not schema.get("x-hma-raw-routes"):
-            served = {r.path for r in app.routes if isinstance(r, Route)}
-            for path, item in _raw_route_docs().items():
-                if path in served:
-                    schema.setdefault("paths", {}).setdefault(path, {}).update(item)
-            schema["x-hma-raw-routes"] = True
+        schema = build()  # built once, then cached by FastAPI: adding again changes nothing
+        for path, item in _raw_route_docs().items():
+            schema.setdefault("paths", {}).setdefault(path, {}).update(item)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
