@@ -285,6 +285,8 @@ def test_disable_until_a_time(app_factory: Callable[..., Warding]) -> None:
         assert "B" in client.get("/m/lookup", params=q).json()
         r = client.put(f"/c/bank/B/content/{entry}", json={"note": "x" * 256})
         assert r.status_code == 400 and "255" in r.json()["message"]
+        r = client.get("/c/bank/B/content/first")
+        assert r.status_code == 400 and "content_id" in r.json()["message"]
 
 
 def test_url_content_needs_fetching_on(app_factory: Callable[..., Warding],
