@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     url_fetch_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Longest a download may take, redirects included."
     )
+    exchange_apis: list[str] = Field(
+        default_factory=lambda: ["sample", "fb_threatexchange", "ncmec", "stop_ncii", "tat"],
+        description="Exchange API types (threatexchange's) that exchanges may use.",
+    )
 
     @property
     def media_dir(self) -> Path:

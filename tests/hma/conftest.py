@@ -7,8 +7,8 @@ which is Warding's stand-in package in this folder (see ``OpenMediaMatch/__init_
 ``tests/hma/test_hma_upstream.py`` is where they appear in a run; without ../shared
 (a bare clone) one skipped test says why.
 
-Tests that cannot pass against Warding are marked xfail here, with the reason; each
-difference is documented in docs/api.md.
+A test that cannot pass against Warding would be marked xfail here (XFAIL), with the reason;
+each difference left is documented in docs/api.md.
 """
 
 from __future__ import annotations
@@ -27,14 +27,8 @@ UPSTREAM = HERE.parents[2] / "shared" / "hma-tests" / "OpenMediaMatch" / "tests"
 FILES = ("test_api.py", "test_api_banks.py", "test_match_api.py", "test_e2e_workflow.py")
 PLACEHOLDER = "test_hma_upstream.py"
 
-EXCHANGES = ("HMA's exchange API (/c/exchanges…, /c/exchange/…) is not provided: Warding "
-             "imports exchange lists with `warding bank import` (docs/api.md)")
-XFAIL = {
-    "test_exchange_api_set_auth": EXCHANGES,
-    "test_exchange_api_schema": EXCHANGES,
-    "test_exchange_delete": EXCHANGES,
-    "test_exchange_get_fetch_status": EXCHANGES,
-}
+# HMA's tests that cannot pass against Warding, with the reason (none today).
+XFAIL: dict[str, str] = {}
 
 
 def _stand_ins() -> None:

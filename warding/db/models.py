@@ -206,6 +206,39 @@ class BankSignal(Base):
     entry: Mapped[BankEntry] = relationship(back_populates="signals")
 
 
+class Exchange(Base):
+    """A signal exchange (HMA's "exchange"): a hash-sharing programme filling the bank of its
+    name, with its fetch checkpoint and status (warding/exchanges)."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    api: Mapped[str] = mapped_column(String(80))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checkpoint_ts: Mapped[float | None] = mapped_column(Float)
+    running_fetch_start_ts: Mapped[float | None] = mapped_column(Float)
+    last_fetch_complete_ts: Mapped[float | None] = mapped_column(Float)
+    last_fetch_succeeded: Mapped[bool | None] = mapped_column(Boolean)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    fetched_items: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeCredential(Base):
+    """Credentials of one exchange API type (e.g. a ThreatExchange token), as HMA keeps them;
+    read only by the fetch, never shown by the API."""
+
+    __tablename__ = "exchange_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api: Mapped[str] = mapped_column(String(80), unique=True)
+    credentials: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Match(Base):
     __tablename__ = "matches"
 

@@ -14,11 +14,14 @@ from threatexchange.storage.interfaces import (
     SignalTypeConfig,
 )
 
+from threatexchange.utils import dataclass_json
+
 from warding.app import Warding
 from warding.banks.formats import EntryRecord
 from warding.banks.service import add_records, create_bank, get_bank, update_bank
 from warding.banks.sources import signal_type_for
-from warding.errors import NotFound
+from warding.exchanges.apis import BASE_FIELDS, installed
+from warding.exchanges.service import create_exchange, set_credentials, set_enabled
 from warding.matching.service import get_core
 
 # HMA's default signal types (the ones its tests know) and Warding's names for them.
@@ -32,10 +35,16 @@ class WardingStorage:
 
     def __init__(self, w: Warding) -> None:
         self.w = w
-        self.exchange_types: dict[str, Any] = {}
-        self.api_configs: dict[str, SignalExchangeAPIConfig] = {}
-        self.exchanges: dict[str, Any] = {}
         self.built = False  # set by build_all_indices
+
+    # -- exchange API types: WARDING_EXCHANGE_APIS ----------------------------------------
+    @property
+    def exchange_types(self) -> dict[str, Any]:
+        return installed(self.w.settings.exchange_apis)
+
+    @exchange_types.setter
+    def exchange_types(self, types: dict[str, Any]) -> None:
+        self.w.settings.exchange_apis = list(types)
 
     # -- signal types and indexes ------------------------------------------------------
     def get_signal_type_configs(self) -> dict[str, SignalTypeConfig]:
@@ -81,18 +90,23 @@ class WardingStorage:
         assert not summary.errors, summary.errors
         return summary.entry_ids
 
-    # -- exchanges: kept by the test's storage; fetching fills the bank of that name --------
+    # -- exchanges: Warding's (warding/exchanges) -------------------------------------------
     def exchange_api_config_update(self, cfg: SignalExchangeAPIConfig) -> None:
-        self.api_configs[cfg.api_cls.get_name()] = cfg
+        creds = (dataclass_json.dataclass_dump_dict(cfg.credentials)
+                 if cfg.credentials is not None else None)
+        with self.w.transaction() as session:
+            set_credentials(session, self.w.settings, cfg.api_cls.get_name(), creds,
+                            actor="hma-test")
 
     def exchange_update(self, cfg: Any, *, create: bool = False) -> None:
-        self.exchanges[cfg.name] = cfg
-        if create:
-            with self.w.transaction() as session:
-                try:
-                    get_bank(session, cfg.name)
-                except NotFound:
-                    create_bank(session, cfg.name, actor="hma-test")
+        with self.w.transaction() as session:
+            if create:
+                settings = {k: v for k, v in dataclass_json.dataclass_dump_dict(cfg).items()
+                            if k not in BASE_FIELDS}
+                create_exchange(session, self.w.settings, cfg.name, cfg.api,
+                                {**settings, "enabled": cfg.enabled}, actor="hma-test")
+            else:
+                set_enabled(session, cfg.name, cfg.enabled, actor="hma-test")
 
 
 def set_current(storage: WardingStorage | None) -> None:
