@@ -51,7 +51,7 @@ def media_server() -> Iterator[str]:
         (folder / "big.jpg").write_bytes(_jpeg() + b"\0" * 50_000)
 
         class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         server = http.server.ThreadingHTTPServer(

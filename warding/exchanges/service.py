@@ -58,7 +58,7 @@ def set_credentials(session: Session, settings: Settings, api_name: str,
         raise InvalidInput(f"exchange API {api_name!r} takes no credentials")
     try:
         parsed = dataclass_json.dataclass_load_dict(credentials, api_cls.get_credential_cls())
-    except Exception as exc:  # noqa: BLE001 - threatexchange raises several kinds
+    except Exception as exc:
         raise InvalidInput(f"credentials for {api_name!r} are not valid: {exc}") from exc
     stored = dataclass_json.dataclass_dump_dict(parsed)
     if row is None:
@@ -102,7 +102,7 @@ def create_exchange(session: Session, settings: Settings, name: str, api_name: s
     data = {**api_json, "name": name, "api": api_name, "enabled": enabled}
     try:
         parsed = dataclass_json.dataclass_load_dict(data, api_cls.get_config_cls())
-    except Exception as exc:  # noqa: BLE001 - threatexchange raises several kinds
+    except Exception as exc:
         raise InvalidInput(f"api_json does not fit the {api_name} exchange: {exc} (see "
                            f"/c/exchanges/api/{api_name}/schema)") from exc
     if session.execute(select(Exchange.id).where(Exchange.name == name)).first():

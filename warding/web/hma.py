@@ -22,8 +22,8 @@ import hashlib
 import ipaddress
 import threading
 import time
-from functools import lru_cache
 from collections.abc import Callable, Coroutine
+from functools import lru_cache
 from typing import Any
 
 from fastapi import HTTPException, Request

@@ -13,7 +13,6 @@ from threatexchange.storage.interfaces import (
     SignalExchangeAPIConfig,
     SignalTypeConfig,
 )
-
 from threatexchange.utils import dataclass_json
 
 from warding.app import Warding

@@ -39,7 +39,7 @@ ENABLED, DISABLED = 1, 0
 NOTE_MAX = 255
 METADATA_KEYS = frozenset({"content_id", "content_uri", "json"})
 FIVE_YEARS = 5 * 365 * 24 * 3600
-ERRORS = {400: {"description": "Bad input (the message says which)"},
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
           403: {"description": "Not allowed, or a role or URL fetching is off"},
           404: {"description": "No such bank or content"}}
 

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/c", tags=["HMA exchanges"])
 
 Viewer = Annotated[UserView, Depends(hma_user("view_banks", "curator"))]
 Manager = Annotated[UserView, Depends(hma_user("manage_banks", "curator"))]
-ERRORS = {400: {"description": "Bad input (the message says which)"},
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
           403: {"description": "Not allowed, or the name is taken"},
           404: {"description": "No such exchange"}}
 

@@ -10,7 +10,7 @@ when the operator turned URL fetching on (WARDING_URL_FETCH), with its guards; o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
@@ -23,14 +23,18 @@ from warding.web.hma_media import hash_url as hash_from_url
 router = APIRouter(prefix="/h", tags=["HMA hasher"])
 
 Hasher = Annotated[UserView, Depends(hma_user("match", "hasher"))]
-ERRORS = {400: {"description": "Bad input (the message says which)"},
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
           403: {"description": "Not allowed, URL fetching off, or a refused address"},
           413: {"description": "Over the size limit"}}
 
 
-@router.get("/hash", responses={**ERRORS, 415: {"description": "Not an image or a video"},
-                                502: {"description": "The URL could not be downloaded"},
-                                504: {"description": "The download took too long"}})
+URL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 415: {"description": "Not an image or a video"},
+    502: {"description": "The URL could not be downloaded"},
+    504: {"description": "The download took too long"}}
+
+
+@router.get("/hash", responses=URL_ERRORS)
 async def hash_url(request: Request, w: WardingDep, user: Hasher, url: str | None = None,
                    content_type: str | None = None,
                    types: str | None = None) -> dict[str, str]:

@@ -29,14 +29,20 @@ from fastapi.responses import Response
 from warding.accounts.service import UserView
 from warding.matching.service import MatchEngine, MatchResult, get_core, get_engine
 from warding.web.deps import WardingDep, get_warding
-from warding.web.hma import authenticate, bad_request, hma_user, parse_bool, query_list, \
-    require_role
+from warding.web.hma import (
+    authenticate,
+    bad_request,
+    hma_user,
+    parse_bool,
+    query_list,
+    require_role,
+)
 from warding.web.hma_media import as_warding, hash_upload, hash_url, hma_name, warding_name
 
 router = APIRouter(prefix="/m", tags=["HMA matcher"])
 
 Matcher = Annotated[UserView, Depends(hma_user("match", "matcher"))]
-ERRORS = {400: {"description": "Bad input (the message says which)"},
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
           403: {"description": "Not allowed, or a role or URL fetching is off"}}
 
 
@@ -196,7 +202,7 @@ async def compare(request: Request, w: WardingDep, user: Matcher) -> dict[str, A
         except ValueError as exc:
             raise bad_request(f"Invalid {name} hash: {exc}") from exc
         if st.match == "hamming":
-            distance = bin(int(left, 16) ^ int(right, 16)).count("1")
+            distance = (int(left, 16) ^ int(right, 16)).bit_count()
             out[name] = [distance <= st.default_threshold, {"distance": distance}]
         else:
             out[name] = [left == right, {"distance": 0 if left == right else 1}]

@@ -28,9 +28,9 @@ def status(request: Request) -> Response:
     accept = request.headers.get("accept", "")
     hma_mode = request.app.state.warding.settings.hma_compatible
     if "json" not in accept and ("text/plain" in accept or hma_mode):
-        body = ("I-AM-ALIVE" if healthy else
+        text = ("I-AM-ALIVE" if healthy else
                 "INDEX-NOT-LOADED" if index and index["state"] == "loading" else "INDEX-STALE")
-        return PlainTextResponse(body, status_code=200 if healthy else 503)
+        return PlainTextResponse(text, status_code=200 if healthy else 503)
     body = StatusOut(status="ok" if healthy else f"index-{index['state'] if index else ''}",
                      version=__version__, index=index)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if healthy else 503)

@@ -27,12 +27,12 @@ from typing import Any
 
 import httpx
 import pytest
+from OpenMediaMatch import persistence
+from OpenMediaMatch.blueprints import matching
 from PIL import Image
 from starlette.testclient import TestClient
 from threatexchange.signal_type.pdq.signal import PdqSignal
 
-from OpenMediaMatch import persistence
-from OpenMediaMatch.blueprints import matching
 from tests.conftest import make_app
 from tests.hma.flask_like import FlaskLikeClient
 from warding.app import Warding
@@ -74,7 +74,7 @@ def image_server() -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
