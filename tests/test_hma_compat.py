@@ -222,6 +222,19 @@ def test_keys_still_work_in_hma_mode_and_roles_apply(app_factory: Callable[..., 
                            files={"photo": ("a.jpg", _jpeg(), "image/jpeg")}).status_code == 403
 
 
+def test_scoped_keys_are_honoured(app_factory: Callable[..., Warding]) -> None:
+    w = app_factory()
+    with w.transaction() as s:
+        create_user(s, "platform", "api", PASSWORD, actor="test")
+        match_only = create_api_key(s, "platform", actor="test", scopes=["match"])
+    with _client(w) as client:
+        auth = {"Authorization": f"Bearer {match_only}"}
+        assert client.get("/m/index/status", headers=auth).status_code == 200
+        for _ in range(2):  # the second answer comes from the key cache
+            r = client.post("/c/banks", json={"name": "NOPE"}, headers=auth)
+            assert r.status_code == 403 and "scope manage_banks" in r.json()["message"]
+
+
 def test_status_speaks_hma_in_hma_mode(app_factory: Callable[..., Warding]) -> None:
     with _client(app_factory(hma_compatible=True)) as client:
         keeper = client.app.state.index_keeper  # type: ignore[attr-defined]

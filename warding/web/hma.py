@@ -11,9 +11,9 @@ Authentication: HMA leaves it to a deployment hook; Warding requires an API key
 (``Authorization: Bearer``) or a console session, like the rest of its API. In
 HMA-compatible mode (``WARDING_HMA_COMPATIBLE``), a request without credentials from a
 client in ``WARDING_HMA_TRUSTED_NETWORKS`` acts as ``hma@<address>`` with the ``api``
-role, as HMA's clients expect. For the matcher, which serves thousands of requests a
-second, a verified key is cached for :data:`KEY_TTL` seconds, so a revoked key stops
-working within that time there.
+role, as HMA's clients expect. A verified key (with its scopes) is cached for
+:data:`KEY_TTL` seconds, since the matcher serves thousands of requests a second, so a
+revoked key stops working within that time here.
 """
 
 from __future__ import annotations
@@ -24,38 +24,48 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from warding.accounts.roles import allowed
-from warding.accounts.service import UserView, user_for_api_key, view
+from warding.accounts.service import UserView, api_key_owner, view
 from warding.app import Warding
-from warding.web.deps import NotAuthenticated, _user_from_cookie, check_csrf, get_warding
+from warding.web.deps import (
+    NotAuthenticated,
+    _user_from_cookie,
+    bearer_scheme,
+    check_csrf,
+    get_warding,
+)
 
 KEY_TTL = 10.0
 KEYLESS_ROLE = "api"  # what a trusted client without a key may do in HMA-compatible mode
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+Scopes = frozenset[str] | None  # a scoped key's permissions (None: its role's)
+
+
 class _KeyCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._keys: dict[str, tuple[UserView, float]] = {}
+        self._keys: dict[str, tuple[UserView, Scopes, float]] = {}
 
-    def get(self, digest: str) -> UserView | None:
+    def get(self, digest: str) -> tuple[UserView, Scopes] | None:
         with self._lock:
             hit = self._keys.get(digest)
-            if hit is None or hit[1] < time.monotonic():
+            if hit is None or hit[2] < time.monotonic():
                 self._keys.pop(digest, None)
                 return None
-            return hit[0]
+            return hit[0], hit[1]
 
-    def put(self, digest: str, user: UserView) -> None:
+    def put(self, digest: str, user: UserView, scopes: Scopes) -> None:
         with self._lock:
             if len(self._keys) > 10_000:
                 self._keys.clear()
-            self._keys[digest] = (user, time.monotonic() + KEY_TTL)
+            self._keys[digest] = (user, scopes, time.monotonic() + KEY_TTL)
 
 
 def _cache(request: Request) -> _KeyCache:
@@ -97,20 +107,23 @@ async def authenticate(request: Request, permission: str) -> UserView:
     credentials in HMA-compatible mode), with ``permission``."""
     w = get_warding(request)
     header = request.headers.get("authorization")
-    user: UserView | None
+    user: UserView
+    scopes: Scopes = None
     if header:
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <api key>'")
         digest = hashlib.sha256(key.strip().encode()).hexdigest()
-        user = _cache(request).get(digest)
-        if user is None:
+        cached = _cache(request).get(digest)
+        if cached is None:
             with w.transaction() as session:
-                found = user_for_api_key(session, key.strip())
+                found = api_key_owner(session, key.strip())
                 if found is None:
                     raise NotAuthenticated("invalid or revoked API key")
-                user = view(found)
-            _cache(request).put(digest, user)
+                user, scopes = view(found[0]), found[1]
+            _cache(request).put(digest, user, scopes)
+        else:
+            user, scopes = cached
     elif (address := trusted_client(w, request)) is not None \
             and "warding_session" not in request.cookies:
         user = UserView(0, f"hma@{address}", KEYLESS_ROLE, True)
@@ -122,13 +135,19 @@ async def authenticate(request: Request, permission: str) -> UserView:
     if not allowed(user.role, permission):
         raise HTTPException(403, f"the {user.role} role may not do this "
                                  f"(needs {permission.replace('_', ' ')})")
+    if scopes is not None and permission not in scopes:
+        raise HTTPException(403, f"this API key may not do this (needs scope {permission}; "
+                                 f"the key has {', '.join(sorted(scopes))})")
     return user
 
 
-def hma_user(permission: str, role: str) -> Callable[[Request], Coroutine[Any, Any, UserView]]:
+def hma_user(permission: str, role: str) -> Callable[..., Coroutine[Any, Any, UserView]]:
     """A dependency: HMA's ``role`` must be on, and the caller must have ``permission``."""
 
-    async def dependency(request: Request) -> UserView:
+    async def dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> UserView:  # _bearer: declares the API key in the OpenAPI document
         require_role(get_warding(request), role)
         return await authenticate(request, permission)
 

@@ -61,14 +61,14 @@ def _raw_route_docs() -> dict[str, dict[str, Any]]:
         "type": "object"}}}}
     return {
         "/m/raw_lookup": {"get": {
-            "tags": ["HMA matcher"], "summary": "Raw lookup",
+            "tags": ["HMA matcher"], "summary": "Raw lookup", "security": [{"api_key": []}],
             "description": "Content ids within the threshold of a hash, in every bank: "
                            "`{\"matches\": [ids]}`, or with `include_distance=true` "
                            "`{\"matches\": [{\"bank_content_id\", \"distance\"}]}`.",
             "parameters": [*common, _param("include_distance", "true: ids with distances")],
             "responses": {"200": ok, **errors}}},
         "/m/lookup": {"get": {
-            "tags": ["HMA matcher"], "summary": "Lookup",
+            "tags": ["HMA matcher"], "summary": "Lookup", "security": [{"api_key": []}],
             "description": "Matching banks of a hash (`{bank: [{bank_content_id, "
                            "distance}]}`), or of the content at `url` (`{signal_type: {bank: "
                            "[...]}}`; needs WARDING_URL_FETCH). Banks take part by their "
