@@ -198,6 +198,10 @@ def test_keys_are_required_unless_hma_compatible(app_factory: Callable[..., Ward
         # a wrong key is refused even from a trusted address
         assert client.get("/c/banks", headers={"Authorization": "Bearer nope"}
                           ).status_code == 401
+        # a browser on a trusted machine is not trusted without a key (cross-site requests)
+        for browser in ({"Origin": "https://elsewhere.example"}, {"Sec-Fetch-Site": "same-origin"}):
+            r = client.post("/c/banks", json={"name": "CSRF"}, headers=browser)
+            assert r.status_code == 401, browser
     with _client(open_, ("203.0.113.9", 40000)) as outside:
         assert outside.get("/c/banks").status_code == 401
     lan = app_factory(hma_compatible=True, hma_trusted_networks=["10.0.0.0/8"])

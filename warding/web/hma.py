@@ -95,6 +95,15 @@ def trusted_client(w: Warding, request: Request) -> str | None:
     return str(ip) if any(ip in net for net in networks) else None
 
 
+def _from_browser(request: Request) -> bool:
+    """A browser's request (or one with a console session): never trusted without a key,
+    so that a web page cannot use a visitor's browser, on a trusted machine, to call the
+    API (cross-site requests, DNS rebinding). HMA's clients send none of these headers."""
+    headers = request.headers
+    return ("origin" in headers or "sec-fetch-site" in headers or "sec-fetch-mode" in headers
+            or "warding_session" in request.cookies)
+
+
 def require_role(w: Warding, role: str) -> None:
     """403 unless this server plays HMA's ``role`` (WARDING_HMA_ROLES)."""
     if role not in w.settings.hma_roles:
@@ -124,8 +133,7 @@ async def authenticate(request: Request, permission: str) -> UserView:
             _cache(request).put(digest, user, scopes)
         else:
             user, scopes = cached
-    elif (address := trusted_client(w, request)) is not None \
-            and "warding_session" not in request.cookies:
+    elif (address := trusted_client(w, request)) is not None and not _from_browser(request):
         user = UserView(0, f"hma@{address}", KEYLESS_ROLE, True)
     else:
         await check_csrf(request)

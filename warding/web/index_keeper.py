@@ -69,9 +69,12 @@ class IndexKeeper:
         if now - self._due_checked < DUE_EVERY:
             return
         self._due_checked = now
-        with self.w.transaction() as session:
-            if n := enable_due_entries(session, now):
-                log.info("enabled %d bank entries whose disable-until time passed", n)
+        try:
+            with self.w.transaction() as session:
+                if n := enable_due_entries(session, now):
+                    log.info("enabled %d bank entries whose disable-until time passed", n)
+        except Exception as exc:  # noqa: BLE001 - the index refresh must go on; retried later
+            log.warning("entries due to be enabled again could not be: %s", exc)
 
     def status(self) -> dict[str, Any]:
         age = time.time() - self.last_ok if self.last_ok else None
