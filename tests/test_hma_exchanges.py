@@ -4,6 +4,7 @@ banks by `warding exchange fetch`, credentials kept write-only."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from threatexchange.exchanges import fetch_state as state
 from threatexchange.exchanges.impl.static_sample import StaticSampleSignalExchangeAPI
 from threatexchange.signal_type.pdq.signal import PdqSignal
 
 from tests.cli_helpers import CLI
 from warding.app import Warding
-from warding.db.models import AuditEvent, BankEntry
+from warding.db.models import AuditEvent, BankEntry, Exchange
+from warding.errors import Conflict
 from warding.exchanges import apis
 from warding.exchanges.fetch import fetch_exchange
 from warding.web.factory import create_app
@@ -172,3 +174,7 @@ def test_fetch_applies_deltas_with_checkpoints(app_factory: Callable[..., Wardin
         fake_api[3] = {}  # the exchange recovers: the fetch resumes at the checkpoint
         again = fetch_exchange(w, "FAKE")
         assert again.succeeded and again.deltas == 1 and again.added == 0
+        with w.transaction() as s:  # a fetch still running: a second one is refused
+            s.execute(update(Exchange).values(running_fetch_start_ts=time.time()))
+        with pytest.raises(Conflict):
+            fetch_exchange(w, "FAKE")

@@ -43,7 +43,8 @@ def fetch(
 ) -> None:
     """Fetch exchanges' new signals into their banks, from their last checkpoints. Exits 1
     if any fetch failed (the others still run)."""
-    from warding.exchanges.fetch import fetch_exchange
+    from warding.errors import WardingError
+    from warding.exchanges.fetch import FetchSummary, fetch_exchange
     from warding.exchanges.service import list_exchanges
 
     w = get_app(ctx)
@@ -51,7 +52,12 @@ def fetch(
         if not names:
             with w.transaction() as session:
                 names = [e.name for e in list_exchanges(session) if e.enabled]
-        results = [fetch_exchange(w, name, actor="cli") for name in names]
+        results = []
+        for name in names:  # one failing exchange does not stop the others
+            try:
+                results.append(fetch_exchange(w, name, actor="cli"))
+            except WardingError as exc:
+                results.append(FetchSummary(name, error=str(exc)))
     if as_json:
         emit_json({"fetched": [r.as_json() for r in results]})
     else:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from threatexchange.exchanges.fetch_state import AggregateSignalOpinionCategory
 from threatexchange.signal_type.md5 import VideoMD5Signal
@@ -30,13 +30,14 @@ from warding.banks.curation import remove_entries, set_entry_enabled
 from warding.banks.formats import EntryRecord
 from warding.banks.service import add_records, get_bank
 from warding.banks.sources import signal_type_for
-from warding.db.models import BankEntry, BankSignal
-from warding.errors import InvalidInput, WardingError
+from warding.db.models import BankEntry, BankSignal, Exchange
+from warding.errors import Conflict, InvalidInput, WardingError
 from warding.exchanges.apis import get_api, supports_auth
 from warding.exchanges.events import ExchangeFetched
 from warding.exchanges.service import collab_config, credentials_for, get_exchange
 
 TE_TYPES: tuple[Any, ...] = (PdqSignal, VideoMD5Signal, URLSignal)
+STALE_RUN = 6 * 3600.0  # seconds after which a fetch still marked running is taken to have died
 
 
 @dataclass
@@ -88,7 +89,7 @@ def fetch_exchange(w: Warding, name: str, *, actor: str = "exchange-fetch") -> F
                                                             api_cls.get_checkpoint_cls())
             if checkpoint.is_stale():
                 checkpoint = None
-        exchange.running_fetch_start_ts = time.time()
+        _claim(session, exchange.id, name)
     types = supported_types(w)
     try:
         if supports_auth(api_cls):
@@ -119,6 +120,20 @@ def fetch_exchange(w: Warding, name: str, *, actor: str = "exchange-fetch") -> F
         record(session, ExchangeFetched(name, summary.added, summary.removed, summary.skipped,
                                         summary.succeeded, summary.error), actor)
     return summary
+
+
+def _claim(session: Session, exchange_id: int, name: str) -> None:
+    """Mark the fetch as running, unless another one is (a conditional UPDATE: two fetches
+    started at once cannot both pass). A mark older than :data:`STALE_RUN` is from a fetch
+    that died and is taken over."""
+    now = time.time()
+    claimed = session.execute(
+        update(Exchange).where(Exchange.id == exchange_id,
+                               or_(Exchange.running_fetch_start_ts.is_(None),
+                                   Exchange.running_fetch_start_ts < now - STALE_RUN))
+        .values(running_fetch_start_ts=now)).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        raise Conflict(f"a fetch of exchange {name!r} is already running")
 
 
 def _apply(w: Warding, session: Session, summary: FetchSummary, api_cls: Any, collab: Any,
