@@ -3,6 +3,7 @@ facebook/ThreatExchange hasher-matcher-actioner), plus labels and provenance, an
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 
@@ -48,8 +49,13 @@ def test_curator_matcher_round_trip(hma: tuple[TestClient, dict[str, str], dict[
     assert client.post("/c/banks", json={"name": "OFF", "enabled": False},
                        headers=auth).json()["matching_enabled_ratio"] == 0.0
     assert client.post("/c/banks", json={"name": "HALF", "enabled_ratio": 0.5},
-                       headers=auth).status_code == 400
+                       headers=auth).json()["matching_enabled_ratio"] == 0.5
+    for bad in ({"name": "lower"}, {"name": "1ST"}, {"name": "X", "enabled_ratio": 2},
+                {"name": "X", "enabled_ratio": "many"}):
+        r = client.post("/c/banks", json=bad, headers=auth)
+        assert r.status_code == 400 and r.json()["message"], bad
     assert client.get("/c/banks", headers=auth).json() == [
+        {"name": "HALF", "matching_enabled_ratio": 0.5},
         {"name": "KNOWN_A", "matching_enabled_ratio": 1.0},
         {"name": "OFF", "matching_enabled_ratio": 0.0}]
     assert client.get("/c/bank/KNOWN_A", headers=auth).json()["name"] == "KNOWN_A"
@@ -69,10 +75,13 @@ def test_curator_matcher_round_trip(hma: tuple[TestClient, dict[str, str], dict[
                        json={"tmk": "x"}).status_code == 400
     off_id = client.post("/c/bank/OFF/signal", headers=auth, json={"pdq": h}).json()["id"]
 
-    # /m/lookup: enabled banks only; distance as a string; labels and provenance
+    # /m/lookup: enabled banks only; distance as a string; labels and provenance when asked
     near = _flip(h, 7, rng)
     r = client.get("/m/lookup", params={"signal_type": "pdq", "signal": near}, headers=auth)
     assert r.status_code == 200
+    assert r.json() == {"KNOWN_A": [{"bank_content_id": content_id, "distance": "7"}]}
+    r = client.get("/m/lookup", params={"signal_type": "pdq", "signal": near,
+                                        "include_labels": "true"}, headers=auth)
     assert r.json() == {"KNOWN_A": [{"bank_content_id": content_id, "distance": "7",
                                      "labels": {"group": "placeholder"},
                                      "provenance": "list X"}]}
@@ -95,8 +104,8 @@ def test_curator_matcher_round_trip(hma: tuple[TestClient, dict[str, str], dict[
                             ({"signal_type": "pdq", "signal": "zz"}, "invalid signal")]:
         r = client.get("/m/raw_lookup", params=params, headers=auth)
         assert r.status_code == 400 and message in r.json()["message"]
-    assert client.get("/m/lookup", params={"url": "https://example.org/x.jpg"},
-                      headers=auth).status_code == 403
+    off = client.get("/m/lookup", params={"url": "https://example.org/x.jpg"}, headers=auth)
+    assert off.status_code == 403 and "WARDING_URL_FETCH" in off.json()["message"]
 
     # /m/index/status
     status = client.get("/m/index/status", headers=auth).json()
@@ -111,10 +120,12 @@ def test_curator_matcher_round_trip(hma: tuple[TestClient, dict[str, str], dict[
     # /c/bank/<name>/content/<id>: show, disable, enable, delete
     shown = client.get(f"/c/bank/KNOWN_A/content/{content_id}",
                        params={"include_signals": "true"}, headers=auth).json()
-    assert shown["disable_until_ts"] == 1 and shown["signals"] == {"pdq": h}
-    assert shown["bank"] == {"name": "KNOWN_A", "matching_enabled_ratio": 1.0}
-    assert shown["collab_metadata"] == {"group": ["placeholder"]}
-    assert shown["provenance"] == "list X"
+    assert shown == {"id": content_id, "disable_until_ts": 1, "collab_metadata": {},
+                     "original_media_uri": None, "signals": {"pdq": h},
+                     "bank": {"name": "KNOWN_A", "matching_enabled_ratio": 1.0}}
+    shown = client.get(f"/c/bank/KNOWN_A/content/{content_id}",
+                       params={"include_labels": "true"}, headers=auth).json()
+    assert shown["labels"] == {"group": "placeholder"} and shown["provenance"] == "list X"
     r = client.put(f"/c/bank/KNOWN_A/content/{content_id}", json={"disable_until_ts": 0},
                    headers=auth)
     assert r.json()["disable_until_ts"] == 0
@@ -133,8 +144,8 @@ def test_curator_matcher_round_trip(hma: tuple[TestClient, dict[str, str], dict[
     assert r.json() == {"name": "RENAMED", "matching_enabled_ratio": 1.0}
     assert client.get("/m/lookup", params={"signal_type": "pdq", "signal": h},
                       headers=auth).json() == {"RENAMED": [
-                          {"bank_content_id": off_id, "distance": "0", "labels": {},
-                           "provenance": "hma:signal"}]}
+                          {"bank_content_id": off_id, "distance": "0"}]}
+    assert client.delete("/c/bank/RENAMED", headers=auth).json() == {"message": "Done"}
     assert client.delete("/c/bank/RENAMED", headers=auth).json() == {"message": "Done"}
     assert client.get("/m/raw_lookup", params={"signal_type": "pdq", "signal": h},
                       headers=auth).json() == {"matches": []}
@@ -145,11 +156,19 @@ def test_hasher_and_file_lookup(hma: tuple[TestClient, dict[str, str], dict[str,
     image = png_bytes(3)
     r = client.post("/h/hash", files={"photo": ("shape.png", image, "image/png")}, headers=auth)
     assert r.status_code == 200
-    hashes = r.json()
-    assert set(hashes) == {"md5", "sha256", "sha512", "pdq"}
+    assert set(r.json()) == {"pdq"}  # HMA's hashes of a photo; others when asked
+    every = client.post("/h/hash", params={"types": "all"}, headers=auth,
+                        files={"photo": ("shape.png", image, "image/png")}).json()
+    assert set(every) == {"md5", "sha256", "sha512", "pdq"}
+    assert client.post("/h/hash", params={"types": "pdq,sha256"}, headers=auth,
+                       files={"photo": ("shape.png", image, "image/png")}).json() == {
+                           "pdq": every["pdq"], "sha256": every["sha256"]}
     video = client.post("/h/hash", files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")},
                         headers=auth).json()
-    assert set(video) == {"md5", "sha256", "sha512", "video_md5"}
+    assert video == {"video_md5": hashlib.md5(b"placeholder bytes").hexdigest()}
+    wrong = client.post("/h/hash", params={"types": "pdq"}, headers=auth,
+                        files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")})
+    assert wrong.status_code == 400 and "does not apply" in wrong.json()["message"]
     assert client.post("/h/hash", files={"audio": ("a", b"x", "audio/x")},
                        headers=auth).status_code == 400
     assert client.get("/h/hash", params={"url": "https://example.org/a.png"},
@@ -160,12 +179,18 @@ def test_hasher_and_file_lookup(hma: tuple[TestClient, dict[str, str], dict[str,
                         files={"photo": ("shape.png", image, "image/png")},
                         data={"metadata": '{"content_id": "c-1", "json": {"k": 1}}'})
     assert added.status_code == 200, added.text
-    assert set(added.json()["signals"]) == {"md5", "sha256", "sha512", "pdq"}
+    assert added.json()["signals"] == {"pdq": every["pdq"]}
     found = client.post("/m/lookup", files={"photo": ("again.png", image, "image/png")},
                         headers=auth).json()
     entry = added.json()["id"]
-    assert found["pdq"]["FILES"][0]["bank_content_id"] == entry
-    assert found["md5"]["FILES"][0]["labels"] == {"content_id": "c-1", "json": {"k": 1}}
+    assert found == {"pdq": {"FILES": [{"bank_content_id": entry, "distance": "0"}]}}
+    shown = client.get(f"/c/bank/FILES/content/{entry}", headers=auth).json()
+    assert shown["metadata"] == {"content_id": "c-1", "json": {"k": 1}}
+    again = client.post("/c/bank/FILES/content", headers=auth,  # HMA: a second entry
+                        files={"photo": ("shape.png", image, "image/png")}, data={"note": "n"})
+    assert again.status_code == 200 and again.json()["id"] != entry
+    assert client.get(f"/c/bank/FILES/content/{again.json()['id']}",
+                      headers=auth).json()["note"] == "n"
     assert client.post("/c/bank/FILES/content", params={"url": "https://example.org/x"},
                        headers=auth).status_code == 403
 

@@ -111,6 +111,41 @@ class Settings(BaseSettings):
         description="How often a running engine reads bank changes made by other processes.",
     )
 
+    # -- HMA-compatible API (issue 13; docs/api.md) ----------------------------------
+    hma_compatible: bool = Field(
+        default=False,
+        description="HMA-compatible mode: /h, /m and /c answer clients in "
+                    "hma_trusted_networks without an API key, as HMA does.",
+    )
+    hma_trusted_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Networks (CIDR) whose clients need no key in HMA-compatible mode.",
+    )
+    hma_roles: list[Literal["hasher", "matcher", "curator"]] = Field(
+        default_factory=lambda: ["hasher", "matcher", "curator"],
+        description="HMA's roles this server plays: /h needs hasher, /m matcher, /c curator; "
+                    "hashing files or URLs on /m and /c needs hasher too.",
+    )
+    url_fetch: bool = Field(
+        default=False,
+        description="Let the HMA API's url= parameters download content; off: they are "
+                    "refused (content stays home).",
+    )
+    url_fetch_allow_private: bool = Field(
+        default=False,
+        description="Let URL fetching reach private, loopback and link-local addresses.",
+    )
+    url_fetch_max_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest download accepted, in bytes."
+    )
+    url_fetch_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest a download may take, redirects included."
+    )
+    exchange_apis: list[str] = Field(
+        default_factory=lambda: ["sample", "fb_threatexchange", "ncmec", "stop_ncii", "tat"],
+        description="Exchange API types (threatexchange's) that exchanges may use.",
+    )
+
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from warding.audit.log import record
@@ -72,18 +72,64 @@ def remove_entries(session: Session, bank_name: str, entry_ids: Sequence[int], *
 
 
 def set_entry_enabled(session: Session, bank_name: str, entry_id: int, enabled: bool, *,
-                      actor: str) -> BankEntry:
-    """Disable an entry (it stops matching, and is kept) or enable it again."""
+                      actor: str, disabled_until: float | None = None) -> BankEntry:
+    """Disable an entry (it stops matching, and is kept) or enable it again.
+    ``disabled_until`` (a Unix time; HMA's disable_until_ts) is kept with it: a disabled
+    entry whose time has passed is enabled again by :func:`enable_due_entries`."""
     bank = get_bank(session, bank_name)
     entry = session.get(BankEntry, entry_id)
     if entry is None or entry.bank_id != bank.id:
         raise NotFound(f"bank {bank_name!r} has no entry {entry_id}")
+    changes: dict[str, object] = {}
+    if entry.disabled_until != disabled_until:
+        entry.disabled_until = disabled_until
+        changes["disabled_until"] = disabled_until
     if entry.enabled != enabled:
         entry.enabled = enabled
+        changes["enabled"] = enabled
+    if changes:
         session.flush()
-        record(session, BankEntryUpdated(bank.name, entry_id, {"enabled": enabled}), actor)
+        record(session, BankEntryUpdated(bank.name, entry_id, changes), actor)
+    if "enabled" in changes:
         if enabled:
             feed.entries_added_range(session, bank.id, entry_id, entry_id)
         else:
             feed.entries_removed(session, bank.id, entry_id, entry_id)
     return entry
+
+
+def set_entry_note(session: Session, bank_name: str, entry_id: int, note: str, *,
+                   actor: str) -> BankEntry:
+    bank = get_bank(session, bank_name)
+    entry = session.get(BankEntry, entry_id)
+    if entry is None or entry.bank_id != bank.id:
+        raise NotFound(f"bank {bank_name!r} has no entry {entry_id}")
+    if entry.note != note:
+        entry.note = note
+        session.flush()
+        record(session, BankEntryUpdated(bank.name, entry_id, {"note": note}), actor)
+    return entry
+
+
+def enable_due_entries(session: Session, now: float, *, actor: str = "system") -> int:
+    """Enable the disabled entries whose ``disabled_until`` has passed; returns how many.
+    Each row is claimed by a conditional UPDATE, so two processes running this at the
+    same time never enable (and feed) an entry twice."""
+    due = session.execute(
+        select(BankEntry.id, BankEntry.bank_id, Bank.name)
+        .join(Bank, Bank.id == BankEntry.bank_id)
+        .where(BankEntry.disabled_until <= now, BankEntry.enabled.is_(False))
+        .limit(10_000)).all()
+    done = 0
+    for entry_id, bank_id, bank_name in due:
+        claimed = session.execute(
+            update(BankEntry).where(BankEntry.id == entry_id, BankEntry.enabled.is_(False))
+            .values(enabled=True)).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            continue
+        record(session, BankEntryUpdated(bank_name, entry_id,
+                                         {"enabled": True, "why": "disabled_until passed"}),
+               actor)
+        feed.entries_added_range(session, bank_id, entry_id, entry_id)
+        done += 1
+    return done

@@ -29,6 +29,7 @@ class EntryRecord:
     note: str = ""
     ref: str = ""  # where it came from, for error messages
     entry_id: str | None = None
+    metadata: dict[str, Any] | None = None  # HMA's content metadata, as given
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def create_bank(
     description: str = "",
     thresholds: Mapping[str, int | float] | None = None,
     auto_action: bool = False,
+    match_ratio: float = 1.0,
 ) -> Bank:
     if not BANK_NAME.match(name):
         raise InvalidInput(
@@ -89,8 +90,10 @@ def create_bank(
     if session.execute(select(Bank.id).where(Bank.name == name)).first():
         raise Conflict(f"bank {name!r} already exists")
     check_thresholds(thresholds or {})
+    check_ratio(match_ratio)
     bank = Bank(name=name, description=description, thresholds=dict(thresholds or {}),
-                auto_action=auto_action, enabled=True, version=1)
+                auto_action=auto_action, enabled=match_ratio > 0, match_ratio=match_ratio,
+                version=1)
     session.add(bank)
     session.flush()
     record(session, BankCreated(name, dict(bank.thresholds), auto_action), actor)
@@ -107,7 +110,10 @@ def get_bank(session: Session, name: str) -> Bank:
 
 def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None = None,
                 thresholds: Mapping[str, int | float] | None = None,
-                auto_action: bool | None = None, new_name: str | None = None) -> Bank:
+                auto_action: bool | None = None, new_name: str | None = None,
+                match_ratio: float | None = None) -> Bank:
+    """Change a bank. ``enabled`` and HMA's ``match_ratio`` go together: disabling sets the
+    ratio to 0, enabling to 1; a ratio above 0 enables, 0 disables."""
     bank = get_bank(session, name)
     changes: dict[str, Any] = {}
     if new_name is not None and new_name != bank.name:
@@ -118,9 +124,15 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
             raise Conflict(f"bank {new_name!r} already exists")
         bank.name = new_name
         changes["name"] = new_name
-    if enabled is not None and enabled != bank.enabled:
-        bank.enabled = enabled
-        changes["enabled"] = enabled
+    if match_ratio is None and enabled is not None and enabled != bank.enabled:
+        match_ratio = 1.0 if enabled else 0.0
+    if match_ratio is not None and match_ratio != bank.match_ratio:
+        check_ratio(match_ratio)
+        bank.match_ratio = match_ratio
+        changes["match_ratio"] = match_ratio
+    if match_ratio is not None and (match_ratio > 0) != bank.enabled:
+        bank.enabled = match_ratio > 0
+        changes["enabled"] = bank.enabled
     if thresholds is not None:
         check_thresholds(thresholds)
         bank.thresholds = {**(bank.thresholds or {}), **thresholds}
@@ -133,6 +145,11 @@ def update_bank(session: Session, name: str, *, actor: str, enabled: bool | None
         record(session, BankUpdated(name, changes), actor)
         feed.bank_changed(session, bank.id)
     return bank
+
+
+def check_ratio(ratio: float) -> None:
+    if not 0.0 <= ratio <= 1.0:
+        raise InvalidInput(f"matching ratio {ratio!r} must be between 0 and 1")
 
 
 def list_banks(session: Session) -> list[BankSummary]:
@@ -182,10 +199,12 @@ def add_records(
     *,
     actor: str,
     how: str,
+    keep_repeats: bool = False,
 ) -> AddSummary:
-    """Add entries; signals already in the bank are skipped, so re-importing is harmless.
-    For a few entries (the API, the CLI's ``bank add``, actions); large lists go through
-    ``warding.banks.bulk``."""
+    """Add entries; signals already in the bank are skipped, so re-importing is harmless
+    (``keep_repeats``: each record becomes an entry even so, as HMA's curator does: the
+    same content added twice, with its own metadata and note). For a few entries (the
+    API, the CLI's ``bank add``, actions); large lists go through ``warding.banks.bulk``."""
     summary = AddSummary()
     checked: list[tuple[EntryRecord, list[tuple[str, str]]]] = []
     for rec in records:
@@ -196,17 +215,20 @@ def add_records(
             checked.append((rec, [(t, compute.validate(types, t, v)) for t, v in rec.signals]))
         except ValueError as exc:
             summary.errors.append({"input": rec.ref, "reason": str(exc)})
-    existing = _existing_values(session, bank.id, (s for _, sigs in checked for s in sigs))
+    existing = set() if keep_repeats else _existing_values(
+        session, bank.id, (s for _, sigs in checked for s in sigs))
     for rec, signals in checked:
         fresh = [s for s in dict.fromkeys(signals) if s not in existing]
         if not fresh:
             summary.skipped += 1
             continue
         entry = BankEntry(bank_id=bank.id, labels=dict(rec.labels), provenance=rec.provenance,
-                          tier=rec.tier, enabled=rec.enabled, note=rec.note)
+                          tier=rec.tier, enabled=rec.enabled, note=rec.note,
+                          hma_metadata=rec.metadata)
         entry.signals = [BankSignal(signal_type=t, value=v) for t, v in fresh]
         session.add(entry)
-        existing.update(fresh)
+        if not keep_repeats:
+            existing.update(fresh)
         summary.entries += 1
         summary.signals += len(fresh)
         session.flush()

@@ -14,6 +14,7 @@ from warding.cli import action as action_cli
 from warding.cli import audit as audit_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
+from warding.cli import exchange as exchange_cli
 from warding.cli import index as index_cli
 from warding.cli import model as model_cli
 from warding.cli import stats as stats_cli
@@ -36,6 +37,7 @@ app.add_typer(case_cli.app, name="case")
 app.add_typer(stats_cli.app, name="stats")
 app.add_typer(action_cli.app, name="action")
 app.add_typer(index_cli.app, name="index")
+app.add_typer(exchange_cli.app, name="exchange")  # issue 13
 
 
 @app.callback()

@@ -156,6 +156,9 @@ class Bank(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # HMA's matching_enabled_ratio: the share of HMA lookups that search this bank (a
+    # gradual roll-out); 0 disables it. Warding's own scans search every enabled bank.
+    match_ratio: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     auto_action: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -176,6 +179,11 @@ class BankEntry(Base):
     tier: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # HMA's disable_until_ts: a Unix time until which the entry is disabled (enabled is
+    # False meanwhile; the server's index keeper enables it again when the time passes).
+    disabled_until: Mapped[float | None] = mapped_column(Float, index=True)
+    # HMA's content metadata: {"content_id", "content_uri", "json"}, as given.
+    hma_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     bank: Mapped[Bank] = relationship(back_populates="entries")
@@ -196,6 +204,39 @@ class BankSignal(Base):
     value: Mapped[str] = mapped_column(String(512))
 
     entry: Mapped[BankEntry] = relationship(back_populates="signals")
+
+
+class Exchange(Base):
+    """A signal exchange (HMA's "exchange"): a hash-sharing programme filling the bank of its
+    name, with its fetch checkpoint and status (warding/exchanges)."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    api: Mapped[str] = mapped_column(String(80))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checkpoint_ts: Mapped[float | None] = mapped_column(Float)
+    running_fetch_start_ts: Mapped[float | None] = mapped_column(Float)
+    last_fetch_complete_ts: Mapped[float | None] = mapped_column(Float)
+    last_fetch_succeeded: Mapped[bool | None] = mapped_column(Boolean)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    fetched_items: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeCredential(Base):
+    """Credentials of one exchange API type (e.g. a ThreatExchange token), as HMA keeps them;
+    read only by the fetch, never shown by the API."""
+
+    __tablename__ = "exchange_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api: Mapped[str] = mapped_column(String(80), unique=True)
+    credentials: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Match(Base):

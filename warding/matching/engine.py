@@ -64,6 +64,7 @@ class BankInfo:
     name: str
     enabled: bool
     thresholds: dict[str, Any]
+    match_ratio: float = 1.0  # HMA's matching_enabled_ratio (HMA lookups only)
 
 
 @dataclass(frozen=True)
@@ -286,8 +287,10 @@ class MatchCore:
 
     def _load_banks(self, sa_engine: Engine) -> None:
         with sa_engine.connect() as conn:
-            rows = conn.execute(select(Bank.id, Bank.name, Bank.enabled, Bank.thresholds)).all()
-        self.banks = {r[0]: BankInfo(r[0], r[1], bool(r[2]), dict(r[3] or {})) for r in rows}
+            rows = conn.execute(select(Bank.id, Bank.name, Bank.enabled, Bank.thresholds,
+                                      Bank.match_ratio)).all()
+        self.banks = {r[0]: BankInfo(r[0], r[1], bool(r[2]), dict(r[3] or {}),
+                                 float(r[4] if r[4] is not None else 1.0)) for r in rows}
         self._thresholds = {}
 
     # -- refreshing --------------------------------------------------------------------
@@ -399,8 +402,10 @@ class MatchCore:
         self._changed_since_save += index.remove_refs(sel)
 
     def _reload_banks(self, conn: Connection) -> None:
-        rows = conn.execute(select(Bank.id, Bank.name, Bank.enabled, Bank.thresholds)).all()
-        banks = {r[0]: BankInfo(r[0], r[1], bool(r[2]), dict(r[3] or {})) for r in rows}
+        rows = conn.execute(select(Bank.id, Bank.name, Bank.enabled, Bank.thresholds,
+                                      Bank.match_ratio)).all()
+        banks = {r[0]: BankInfo(r[0], r[1], bool(r[2]), dict(r[3] or {}),
+                                 float(r[4] if r[4] is not None else 1.0)) for r in rows}
         for gone in set(self.banks) - set(banks):
             for index in self.indexes.values():
                 self._changed_since_save += index.remove_bank(gone)

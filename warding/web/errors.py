@@ -97,13 +97,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    if wants_json(request):
+    hma = request.url.path.startswith(HMA_PREFIXES)  # HMA answers bad input with 400
+    if wants_json(request) and not hma:
         return await request_validation_exception_handler(request, exc)
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
         problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
-    return error_response(request, 422, "; ".join(problems) or "invalid request")
+    return error_response(request, 400 if hma else 422, "; ".join(problems) or "invalid request")
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

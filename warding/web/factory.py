@@ -28,9 +28,12 @@ from warding.web.routers import (
     console_admin,
     console_cases,
     console_settings,
+    hma_content,
     hma_curation,
+    hma_exchanges,
     hma_hashing,
     hma_matching,
+    hma_meta,
     media,
     stats,
     status,
@@ -90,8 +93,9 @@ def create_app(w: Warding) -> FastAPI:
     app.state.action_worker = None  # set while the server runs (lifespan)
     install_error_handlers(app)
     for module in (status, auth, console, media, api_banks, api_cases, api_match, api_audit,
-                   hma_hashing, hma_matching, hma_curation):
+                   hma_hashing, hma_matching, hma_curation, hma_content, hma_exchanges, hma_meta):
         app.include_router(module.router)
+    hma_meta.install_openapi(app)  # the plain HMA lookup routes in the OpenAPI document
     app.include_router(stats.router)  # statistics dashboard and API (issue 6)
     app.include_router(stats.api)
     for module in (console_cases, console_settings, console_actions, console_admin,  # issue 5

@@ -1,58 +1,71 @@
-"""Shared pieces of the HMA-compatible API (routers ``hma_hashing``, ``hma_matching`` and
-``hma_curation``): authentication for high request rates, HMA's errors, and hashing of
-uploads by HMA content type.
+"""Shared pieces of the HMA-compatible API (routers ``hma_hashing``, ``hma_matching``,
+``hma_curation`` and ``hma_meta``): authentication, HMA's roles, HMA's errors and
+parameters. Hashing of uploads and URLs is in :mod:`warding.web.hma_media`.
 
 Meta's Hasher-Matcher-Actioner (HMA, ``facebook/ThreatExchange``,
 ``hasher-matcher-actioner/``) serves ``/h`` (hasher), ``/m`` (matcher) and ``/c``
 (curator). Warding serves the same paths, parameters and response shapes so that HMA
-clients can switch without changes; the differences are listed in docs/api.md.
+clients can switch without changes; the differences left are listed in docs/api.md.
 
 Authentication: HMA leaves it to a deployment hook; Warding requires an API key
-(``Authorization: Bearer``) or a console session, like the rest of its API. For the
-matcher, which serves thousands of requests a second, a verified key is cached for
-:data:`KEY_TTL` seconds, so a revoked key stops working within that time there.
+(``Authorization: Bearer``) or a console session, like the rest of its API. In
+HMA-compatible mode (``WARDING_HMA_COMPATIBLE``), a request without credentials from a
+client in ``WARDING_HMA_TRUSTED_NETWORKS`` acts as ``hma@<address>`` with the ``api``
+role, as HMA's clients expect. A verified key (with its scopes) is cached for
+:data:`KEY_TTL` seconds, since the matcher serves thousands of requests a second, so a
+revoked key stops working within that time here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from warding.accounts.roles import allowed
-from warding.accounts.service import UserView, user_for_api_key, view
+from warding.accounts.service import UserView, api_key_owner, view
 from warding.app import Warding
-from warding.signals import compute
-from warding.signals.base import SignalError
-from warding.web.deps import NotAuthenticated, _user_from_cookie, check_csrf, get_warding
+from warding.web.deps import (
+    NotAuthenticated,
+    _user_from_cookie,
+    bearer_scheme,
+    check_csrf,
+    get_warding,
+)
 
 KEY_TTL = 10.0
-CONTENT_TYPES = ("photo", "video")
-VIDEO_ALIAS = "video_md5"  # HMA's name for the MD5 of a video file
+KEYLESS_ROLE = "api"  # what a trusted client without a key may do in HMA-compatible mode
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+Scopes = frozenset[str] | None  # a scoped key's permissions (None: its role's)
 
 
 class _KeyCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._keys: dict[str, tuple[UserView, float]] = {}
+        self._keys: dict[str, tuple[UserView, Scopes, float]] = {}
 
-    def get(self, digest: str) -> UserView | None:
+    def get(self, digest: str) -> tuple[UserView, Scopes] | None:
         with self._lock:
             hit = self._keys.get(digest)
-            if hit is None or hit[1] < time.monotonic():
+            if hit is None or hit[2] < time.monotonic():
                 self._keys.pop(digest, None)
                 return None
-            return hit[0]
+            return hit[0], hit[1]
 
-    def put(self, digest: str, user: UserView) -> None:
+    def put(self, digest: str, user: UserView, scopes: Scopes) -> None:
         with self._lock:
             if len(self._keys) > 10_000:
                 self._keys.clear()
-            self._keys[digest] = (user, time.monotonic() + KEY_TTL)
+            self._keys[digest] = (user, scopes, time.monotonic() + KEY_TTL)
 
 
 def _cache(request: Request) -> _KeyCache:
@@ -62,37 +75,91 @@ def _cache(request: Request) -> _KeyCache:
     return cache
 
 
-def hma_user(permission: str) -> Callable[[Request], Coroutine[Any, Any, UserView]]:
-    """A dependency: the caller (API key, cached; or console session), with ``permission``."""
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
-    async def dependency(request: Request) -> UserView:
-        w = get_warding(request)
-        header = request.headers.get("authorization")
-        user: UserView | None
-        if header:
-            scheme, _, key = header.partition(" ")
-            if scheme.lower() != "bearer" or not key.strip():
-                raise NotAuthenticated("use 'Authorization: Bearer <api key>'")
-            digest = hashlib.sha256(key.strip().encode()).hexdigest()
-            user = _cache(request).get(digest)
-            if user is None:
-                with w.transaction() as session:
-                    found = user_for_api_key(session, key.strip())
-                    if found is None:
-                        raise NotAuthenticated("invalid or revoked API key")
-                    user = view(found)
-                _cache(request).put(digest, user)
-        else:
-            await check_csrf(request)
+
+def trusted_client(w: Warding, request: Request) -> str | None:
+    """The client's address when HMA-compatible mode trusts it without a key, else None."""
+    s = w.settings
+    if not s.hma_compatible or request.client is None:
+        return None
+    try:
+        ip = ipaddress.ip_address(request.client.host)
+        networks = _networks(tuple(s.hma_trusted_networks))
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip) if any(ip in net for net in networks) else None
+
+
+def _from_browser(request: Request) -> bool:
+    """A browser's request (or one with a console session): never trusted without a key,
+    so that a web page cannot use a visitor's browser, on a trusted machine, to call the
+    API (cross-site requests, DNS rebinding). HMA's clients send none of these headers."""
+    headers = request.headers
+    return ("origin" in headers or "sec-fetch-site" in headers or "sec-fetch-mode" in headers
+            or "warding_session" in request.cookies)
+
+
+def require_role(w: Warding, role: str) -> None:
+    """403 unless this server plays HMA's ``role`` (WARDING_HMA_ROLES)."""
+    if role not in w.settings.hma_roles:
+        raise HTTPException(403, f"{role.capitalize()} is disabled on this server, missing "
+                                 f"role (WARDING_HMA_ROLES)")
+
+
+async def authenticate(request: Request, permission: str) -> UserView:
+    """The caller (API key, cached; console session; or a trusted client without
+    credentials in HMA-compatible mode), with ``permission``."""
+    w = get_warding(request)
+    header = request.headers.get("authorization")
+    user: UserView
+    scopes: Scopes = None
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise NotAuthenticated("use 'Authorization: Bearer <api key>'")
+        digest = hashlib.sha256(key.strip().encode()).hexdigest()
+        cached = _cache(request).get(digest)
+        if cached is None:
             with w.transaction() as session:
-                user = view(_user_from_cookie(request, session))
-        request.state.user = user
-        if not allowed(user.role, permission):
-            raise HTTPException(403, f"the {user.role} role may not do this "
-                                     f"(needs {permission.replace('_', ' ')})")
-        return user
+                found = api_key_owner(session, key.strip())
+                if found is None:
+                    raise NotAuthenticated("invalid or revoked API key")
+                user, scopes = view(found[0]), found[1]
+            _cache(request).put(digest, user, scopes)
+        else:
+            user, scopes = cached
+    elif (address := trusted_client(w, request)) is not None and not _from_browser(request):
+        user = UserView(0, f"hma@{address}", KEYLESS_ROLE, True)
+    else:
+        await check_csrf(request)
+        with w.transaction() as session:
+            user = view(_user_from_cookie(request, session))
+    request.state.user = user
+    if not allowed(user.role, permission):
+        raise HTTPException(403, f"the {user.role} role may not do this "
+                                 f"(needs {permission.replace('_', ' ')})")
+    if scopes is not None and permission not in scopes:
+        raise HTTPException(403, f"this API key may not do this (needs scope {permission}; "
+                                 f"the key has {', '.join(sorted(scopes))})")
+    return user
 
-    dependency.__name__ = f"hma_{permission}"
+
+def hma_user(permission: str, role: str) -> Callable[..., Coroutine[Any, Any, UserView]]:
+    """A dependency: HMA's ``role`` must be on, and the caller must have ``permission``."""
+
+    async def dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> UserView:  # _bearer: declares the API key in the OpenAPI document
+        require_role(get_warding(request), role)
+        return await authenticate(request, permission)
+
+    dependency.__name__ = f"hma_{role}_{permission}"
     return dependency
 
 
@@ -112,44 +179,8 @@ def parse_bool(value: str | None, name: str, default: bool = False) -> bool:
     raise bad_request(f"invalid boolean parameter {name}={value!r} - prefer true/false")
 
 
-def no_url_fetching() -> HTTPException:
-    return HTTPException(403, "Warding does not fetch URLs (content stays home): "
-                              "upload the file with POST instead")
-
-
-async def hash_upload(w: Warding, request: Request) -> dict[str, str]:
-    """Signals of the one file of a multipart upload whose field name is HMA's content type
-    (``photo`` or ``video``): {signal type: value}."""
-    async with request.form() as form:
-        return await _hash_form(w, form)
-
-
-async def hash_form(w: Warding, form: Any) -> dict[str, str]:
-    return await _hash_form(w, form)
-
-
-async def _hash_form(w: Warding, form: Any) -> dict[str, str]:
-    files = [(name, value) for name, value in form.multi_items()
-             if hasattr(value, "read") and name != "metadata"]
-    if not files:
-        raise bad_request("Missing multipart/form-data file upload")
-    if len(files) > 1:
-        raise bad_request("Only one file allowed per request")
-    field, upload = files[0]
-    if field not in CONTENT_TYPES:
-        raise bad_request(f"no such content_type: '{field}' (use {' or '.join(CONTENT_TYPES)})")
-    limit = w.settings.max_file_bytes
-    data = await upload.read(limit + 1)  # type: ignore[union-attr]
-    if len(data) > limit:
-        raise HTTPException(413, f"the file is over the {limit}-byte limit (max_file_bytes)")
-    if not data:
-        raise bad_request("empty file")
-    mime = "image/unknown" if field == "photo" else "video/unknown"
-    try:
-        values = compute.for_bytes(w.signal_types, data, mime, "upload")
-    except SignalError as exc:
-        raise bad_request(f"cannot hash the {field}: {exc}") from exc
-    out = {v.signal_type: v.value for v in values}
-    if field == "video" and "md5" in out:
-        out[VIDEO_ALIAS] = out["md5"]
-    return out
+def query_list(value: str | None) -> list[str] | None:
+    """A comma-separated parameter (``banks=A,B``, ``types=pdq,md5``) or None."""
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]

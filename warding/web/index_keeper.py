@@ -23,6 +23,7 @@ from warding.app import Warding
 
 log = logging.getLogger("warding.web")
 STALE_AFTER = 65.0
+DUE_EVERY = 5.0  # seconds between two looks for entries whose disable-until time has passed
 
 
 class IndexKeeper:
@@ -31,6 +32,7 @@ class IndexKeeper:
         self.ready = False
         self.last_ok = 0.0
         self.error = ""
+        self._due_checked = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -50,6 +52,7 @@ class IndexKeeper:
         poll = max(0.05, float(self.w.settings.index_poll_seconds))
         while not self._stop.is_set():
             try:
+                self._enable_due()
                 core = get_core(self.w)
                 core.refresh(self.w.engine, force=True)
                 self.ready, self.last_ok, self.error = True, time.time(), ""
@@ -57,6 +60,21 @@ class IndexKeeper:
                 self.error = str(exc)
                 log.warning("the match index could not be refreshed: %s", exc)
             self._stop.wait(poll)
+
+    def _enable_due(self) -> None:
+        """HMA's disable_until_ts: entries disabled until a time are enabled again after it."""
+        from warding.banks.curation import enable_due_entries
+
+        now = time.time()
+        if now - self._due_checked < DUE_EVERY:
+            return
+        self._due_checked = now
+        try:
+            with self.w.transaction() as session:
+                if n := enable_due_entries(session, now):
+                    log.info("enabled %d bank entries whose disable-until time passed", n)
+        except Exception as exc:  # noqa: BLE001 - the index refresh must go on; retried later
+            log.warning("entries due to be enabled again could not be: %s", exc)
 
     def status(self) -> dict[str, Any]:
         age = time.time() - self.last_ok if self.last_ok else None

@@ -1,57 +1,49 @@
-"""HMA's curator: ``/c/banks``, ``/c/bank/<name>``, ``/c/bank/<name>/content``,
-``/c/bank/<name>/signal``.
+"""HMA's curator, banks and configuration: ``/c/banks``, ``/c/bank/<name>``,
+``/c/signal_type[/index]``, ``/c/content_type``. Bank content is in ``hma_content``.
 
 Shapes as HMA's ``OpenMediaMatch/blueprints/curation.py``. A bank is
-``{"name", "matching_enabled_ratio"}``; Warding banks are enabled (1.0) or disabled (0.0),
-so any other ratio is refused. Content is a Warding bank entry:
-``{"id", "disable_until_ts", "collab_metadata", "original_media_uri", "bank", "signals"?}``
-plus ``labels`` and ``provenance``. ``disable_until_ts`` is HMA's 1 (enabled) or 0
-(disabled); a future time disables the entry until it is enabled again (Warding does not
-re-enable by itself). Every change is audited and reaches the match engines through the
-change feed within a poll interval.
+``{"name", "matching_enabled_ratio"}``: the share of HMA lookups that search it (a gradual
+roll-out; 0 disables it; Warding's own scans search every bank above 0). New names follow
+HMA's rule, ``UPPER_CASE_WITH_DIGITS`` not starting with a digit; banks made elsewhere in
+Warding keep their names. Every change is audited and reaches the match engines through
+the change feed within a poll interval.
 """
 
 from __future__ import annotations
 
-import json
-import time
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warding.banks.curation import delete_bank, remove_entries, set_entry_enabled
-from warding.banks.formats import EntryRecord
-from warding.banks.service import add_records, create_bank, get_bank, update_bank
-from warding.banks.sources import signal_type_for
-from warding.db.models import Bank, BankEntry, BankSignal, User
+from warding.accounts.service import UserView
+from warding.banks.curation import delete_bank
+from warding.banks.service import create_bank, get_bank, update_bank
+from warding.db.models import Bank, BankEntry, BankSignal
 from warding.errors import Conflict, InvalidInput, NotFound
-from warding.web.deps import SessionDep, WardingDep, require
-from warding.web.hma import bad_request, hash_form, no_url_fetching
+from warding.matching.service import get_core
+from warding.web.deps import SessionDep, WardingDep
+from warding.web.hma import bad_request, hma_user
+from warding.web.hma_media import CONTENT_TYPES, hma_name, warding_name
 
 router = APIRouter(prefix="/c", tags=["HMA curator"])
 
-Viewer = Annotated[User, Depends(require("view_banks"))]
-Manager = Annotated[User, Depends(require("manage_banks"))]
-ENABLED, DISABLED = 1, 0
+Viewer = Annotated[UserView, Depends(hma_user("view_banks", "curator"))]
+Manager = Annotated[UserView, Depends(hma_user("manage_banks", "curator"))]
+HMA_BANK_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
+          403: {"description": "Not allowed, or the name is taken"},
+          404: {"description": "No such bank"}}
 
 
-def _bank_json(bank: Bank) -> dict[str, Any]:
-    return {"name": bank.name, "matching_enabled_ratio": 1.0 if bank.enabled else 0.0}
+def bank_json(bank: Bank) -> dict[str, Any]:
+    ratio = float(bank.match_ratio) if bank.enabled else 0.0
+    return {"name": bank.name, "matching_enabled_ratio": ratio}
 
 
-def _ratio(enabled_ratio: Any, enabled: Any) -> bool | None:
-    if enabled_ratio is not None:
-        if not isinstance(enabled_ratio, int | float) or enabled_ratio not in (0, 1):
-            raise bad_request("Warding banks are enabled (enabled_ratio 1.0) or disabled (0.0)")
-        return bool(enabled_ratio)
-    if enabled is not None:
-        return bool(enabled)
-    return None
-
-
-async def _json(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError as exc:
@@ -61,196 +53,151 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
-def _bank(session: Session, name: str) -> Bank:
+def find_bank(session: Session, name: str) -> Bank:
     try:
         return get_bank(session, name)
     except NotFound as exc:
         raise HTTPException(404, f"bank '{name}' not found") from exc
 
 
-@router.get("/banks")
-def banks(session: SessionDep, user: Viewer) -> list[dict[str, Any]]:
-    return [_bank_json(b) for b in session.execute(select(Bank).order_by(Bank.name)).scalars()]
-
-
-@router.post("/banks", status_code=201)
-async def bank_create(request: Request, w: WardingDep, user: Manager) -> dict[str, Any]:
-    body = await _json(request)
-    name = body.get("name")
+def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name:
         raise bad_request("name is required")
-    enabled = _ratio(body.get("enabled_ratio"), body.get("enabled"))
+    if not HMA_BANK_NAME.match(name) or len(name) > 120:
+        raise bad_request(f"Bank name '{name}' must be UPPER_WITH_UNDERSCORE and not start "
+                          "with a digit (at most 120 characters)")
+    return name
+
+
+def _ratio(body: dict[str, Any]) -> float | None:
+    """HMA's enabled_ratio (a number from 0 to 1) or enabled (a boolean)."""
+    if body.get("enabled_ratio") is not None:
+        raw = body["enabled_ratio"]
+        try:
+            ratio = float(raw)
+        except (TypeError, ValueError) as exc:
+            raise bad_request(f"Invalid float: '{raw}'") from exc
+        if isinstance(raw, bool) or not 0.0 <= ratio <= 1.0:
+            raise bad_request(f"enabled_ratio must be a number from 0 to 1, not {raw!r}")
+        return ratio
+    if body.get("enabled") is not None:
+        enabled = body["enabled"]
+        if isinstance(enabled, str):
+            if enabled.lower() not in ("true", "false", "1", "0"):
+                raise bad_request(f"Invalid bool: '{enabled}'")
+            enabled = enabled.lower() in ("true", "1")
+        return 1.0 if enabled else 0.0
+    return None
+
+
+@router.get("/banks")
+def banks(session: SessionDep, user: Viewer) -> list[dict[str, Any]]:
+    """Every bank: ``[{"name", "matching_enabled_ratio"}]``."""
+    return [bank_json(b) for b in session.execute(select(Bank).order_by(Bank.name)).scalars()]
+
+
+@router.post("/banks", status_code=201, responses=ERRORS)
+async def bank_create(request: Request, w: WardingDep, user: Manager) -> dict[str, Any]:
+    """``{"name", "enabled_ratio"?, "enabled"?}`` → 201 and the bank; 403 if it exists."""
+    body = await json_object(request)
+    name = _check_name(body.get("name"))
+    ratio = _ratio(body)
     with w.transaction() as session:
         try:
-            bank = create_bank(session, name, actor=user.username)
+            bank = create_bank(session, name, actor=user.username,
+                               match_ratio=1.0 if ratio is None else ratio)
         except Conflict as exc:
             raise HTTPException(403, "Bank already exists") from exc
         except InvalidInput as exc:
             raise bad_request(str(exc)) from exc
-        if enabled is False:
-            update_bank(session, name, actor=user.username, enabled=False)
-        return _bank_json(bank)
+        return bank_json(bank)
 
 
-@router.get("/bank/{bank_name}")
+@router.get("/bank/{bank_name}", responses=ERRORS)
 def bank_show(bank_name: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
-    return _bank_json(_bank(session, bank_name))
+    return bank_json(find_bank(session, bank_name))
 
 
-@router.put("/bank/{bank_name}")
+@router.put("/bank/{bank_name}", responses=ERRORS)
 async def bank_update(bank_name: str, request: Request, w: WardingDep,
                       user: Manager) -> dict[str, Any]:
-    body = await _json(request)
-    enabled = _ratio(body.get("enabled_ratio"), body.get("enabled"))
+    """``{"name"?, "enabled"?, "enabled_ratio"?}``: rename, enable, disable or set the ratio."""
+    body = await json_object(request)
+    ratio = _ratio(body)
     new_name = body.get("name")
-    if new_name is not None and not isinstance(new_name, str):
-        raise bad_request("name must be a string")
     with w.transaction() as session:
-        _bank(session, bank_name)
+        bank = find_bank(session, bank_name)
+        if new_name is not None and new_name != bank.name:
+            _check_name(new_name)
         try:
-            bank = update_bank(session, bank_name, actor=user.username, enabled=enabled,
-                               new_name=new_name)
+            bank = update_bank(session, bank_name, actor=user.username, new_name=new_name,
+                               match_ratio=ratio)
         except Conflict as exc:
             raise HTTPException(403, "Bank name already exists") from exc
         except InvalidInput as exc:
             raise bad_request(str(exc)) from exc
-        return _bank_json(bank)
+        return bank_json(bank)
 
 
 @router.delete("/bank/{bank_name}")
 def bank_delete(bank_name: str, session: SessionDep, user: Manager) -> dict[str, str]:
-    _bank(session, bank_name)
-    delete_bank(session, bank_name, actor=user.username)
+    """Delete the bank, its entries and their signals; a missing bank is no error (HMA)."""
+    if session.execute(select(Bank.id).where(Bank.name == bank_name)).first() is not None:
+        delete_bank(session, bank_name, actor=user.username)
     return {"message": "Done"}
 
 
-def _content_json(session: Session, bank: Bank, entry: BankEntry,
-                  include_signals: bool) -> dict[str, Any]:
-    labels = dict(entry.labels or {})
-    out: dict[str, Any] = {
-        "id": entry.id,
-        "disable_until_ts": ENABLED if entry.enabled else DISABLED,
-        "collab_metadata": {k: [str(v)] if not isinstance(v, list) else [str(x) for x in v]
-                            for k, v in labels.items()},
-        "original_media_uri": None,
-        "bank": _bank_json(bank),
-        "labels": labels,
-        "provenance": entry.provenance,
-    }
-    if include_signals:
-        rows = session.execute(select(BankSignal.signal_type, BankSignal.value)
-                               .where(BankSignal.entry_id == entry.id)
-                               .order_by(BankSignal.id)).all()
-        out["signals"] = {t: v for t, v in rows}
+# -- configuration ---------------------------------------------------------------------
+@router.get("/signal_type")
+def signal_types(w: WardingDep, user: Viewer) -> list[dict[str, Any]]:
+    """The signal types this server matches (HMA's names): ``[{"name", "enabled_ratio"}]``;
+    Warding's are always on (1.0)."""
+    return [{"name": hma_name(name), "enabled_ratio": 1.0} for name in w.signal_types]
+
+
+@router.get("/signal_type/index", responses=ERRORS)
+def signal_type_index(w: WardingDep, session: SessionDep, user: Viewer,
+                      signal_type: str | None = None) -> dict[str, dict[str, Any]]:
+    """Per signal type: ``{"db_size", "index_size", "index_out_of_date", "newest_db_item",
+    "index_built_to"}`` (sizes in signals, times as Unix times; -1 when none)."""
+    core = get_core(w)
+    statuses = {s.signal_type: s for s in core.status()}
+    names = list(w.signal_types)
+    if signal_type is not None:
+        try:
+            wanted = warding_name(signal_type)
+        except ValueError as exc:
+            raise bad_request(str(exc)) from exc
+        if wanted not in statuses:
+            raise bad_request(f"No such signal type '{signal_type}'")
+        names = [wanted]
+    counts = dict(session.execute(
+        select(BankSignal.signal_type, func.count(BankSignal.id))
+        .join(BankEntry, BankEntry.id == BankSignal.entry_id)
+        .where(BankEntry.enabled.is_(True), BankSignal.signal_type.in_(names))
+        .group_by(BankSignal.signal_type)).all())
+    newest = dict(session.execute(
+        select(BankSignal.signal_type, func.max(BankEntry.created_at))
+        .join(BankEntry, BankEntry.id == BankSignal.entry_id)
+        .where(BankSignal.signal_type.in_(names))
+        .group_by(BankSignal.signal_type)).all())
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        s = statuses.get(name)
+        built = int(s.built_to) if s is not None and s.present and s.size else -1
+        newest_at = newest.get(name)
+        newest_ts = int(newest_at.timestamp()) if newest_at is not None else -1
+        out[hma_name(name)] = {
+            "db_size": int(counts.get(name, 0)),
+            "index_size": s.size if s is not None else 0,
+            "index_out_of_date": s is not None and s.size != int(counts.get(name, 0)),
+            "newest_db_item": newest_ts,
+            "index_built_to": built,
+        }
     return out
 
 
-def _entry(session: Session, bank: Bank, content_id: int) -> BankEntry:
-    entry = session.get(BankEntry, content_id)
-    if entry is None or entry.bank_id != bank.id:
-        raise HTTPException(404, f"content '{content_id}' not found")
-    return entry
-
-
-@router.get("/bank/{bank_name}/content/{content_id}")
-def content_show(bank_name: str, content_id: int, session: SessionDep, user: Viewer,
-                 include_signals: str = "false") -> dict[str, Any]:
-    bank = _bank(session, bank_name)
-    entry = _entry(session, bank, content_id)
-    return _content_json(session, bank, entry, include_signals.lower() == "true")
-
-
-@router.put("/bank/{bank_name}/content/{content_id}")
-async def content_update(bank_name: str, content_id: int, request: Request, w: WardingDep,
-                         user: Manager) -> dict[str, Any]:
-    body = await _json(request)
-    with w.transaction() as session:
-        bank = _bank(session, bank_name)
-        entry = _entry(session, bank, content_id)
-        if "disable_until_ts" in body:
-            try:
-                ts = int(body["disable_until_ts"])
-            except (TypeError, ValueError) as exc:
-                raise bad_request(f"Invalid int: '{body['disable_until_ts']}'") from exc
-            if ts < 0:
-                raise bad_request("disable_until_ts must be a non-negative integer")
-            enabled = ts == ENABLED or (ts != DISABLED and ts <= time.time())
-            entry = set_entry_enabled(session, bank_name, content_id, enabled,
-                                      actor=user.username)
-        return _content_json(session, bank, entry, False)
-
-
-@router.delete("/bank/{bank_name}/content/{content_id}")
-def content_delete(bank_name: str, content_id: int, session: SessionDep,
-                   user: Manager) -> dict[str, int]:
-    _bank(session, bank_name)
-    return {"deleted": remove_entries(session, bank_name, [content_id], actor=user.username,
-                                      how="hma")}
-
-
-def _add(w: Any, bank_name: str, signals: dict[str, str], labels: dict[str, Any],
-         provenance: str, user: User) -> dict[str, Any]:
-    if not signals:
-        raise bad_request("No signals given")
-    types = w.signal_types
-    checked: list[tuple[str, str]] = []
-    for name, value in signals.items():
-        try:
-            kind = signal_type_for(name)
-        except ValueError as exc:
-            raise bad_request(str(exc)) from exc
-        if kind not in types:
-            raise bad_request(f"No such signal type {name}")
-        if not isinstance(value, str):
-            raise bad_request(f"Invalid {name} signal: not a string")
-        try:
-            checked.append((kind, types[kind].validate(value)))
-        except ValueError as exc:
-            raise bad_request(f"Invalid {name} signal: {exc}") from exc
-    checked = list(dict.fromkeys(checked))
-    with w.transaction() as session:
-        bank = _bank(session, bank_name)
-        record = EntryRecord(signals=checked, labels=labels, provenance=provenance, ref="request")
-        summary = add_records(session, bank, [record], types, actor=user.username, how="hma")
-    if not summary.entry_ids:
-        raise HTTPException(409, "these signals are already in the bank")
-    return {"id": summary.entry_ids[0], "signals": {t: v for t, v in checked}}
-
-
-@router.post("/bank/{bank_name}/content")
-async def content_add(bank_name: str, request: Request, w: WardingDep, user: Manager,
-                      url: str | None = None) -> dict[str, Any]:
-    """Bank an uploaded file (multipart field ``photo`` or ``video``), with an optional
-    ``metadata`` field: JSON ``{"content_id", "content_uri", "json"}`` (kept as labels)."""
-    if url:
-        raise no_url_fetching()
-    with w.transaction() as session:
-        _bank(session, bank_name)
-    async with request.form() as form:
-        hashes = await hash_form(w, form)
-        raw = form.get("metadata")
-    hashes.pop("video_md5", None)
-    labels: dict[str, Any] = {}
-    if isinstance(raw, str) and raw:
-        try:
-            meta = json.loads(raw)
-        except ValueError as exc:
-            raise bad_request(f"metadata should be a json object: {exc}") from exc
-        if not isinstance(meta, dict) or set(meta) - {"content_id", "content_uri", "json"}:
-            raise bad_request("metadata should be a json object with content_id, content_uri "
-                              "and json")
-        labels = {k: v for k, v in meta.items() if v is not None}
-    return _add(w, bank_name, hashes, labels, "hma:upload", user)
-
-
-@router.post("/bank/{bank_name}/signal")
-async def signal_add(bank_name: str, request: Request, w: WardingDep,
-                     user: Manager) -> dict[str, Any]:
-    """Bank hashes directly: ``{signal_type: value, ...}``. Warding also reads optional
-    ``labels`` (an object) and ``provenance`` (a string) from the same body."""
-    body = await _json(request)
-    labels = body.pop("labels", None) or {}
-    provenance = body.pop("provenance", None) or "hma:signal"
-    if not isinstance(labels, dict) or not isinstance(provenance, str):
-        raise bad_request("labels must be an object and provenance a string")
-    return _add(w, bank_name, body, labels, provenance, user)
+@router.get("/content_type")
+def content_types(user: Viewer) -> list[dict[str, Any]]:
+    """The content types the hasher takes: ``[{"name", "enabled"}]``."""
+    return [{"name": name, "enabled": True} for name in CONTENT_TYPES]

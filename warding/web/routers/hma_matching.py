@@ -1,42 +1,56 @@
-"""HMA's matcher: ``/m/lookup``, ``/m/raw_lookup``, ``/m/index/status``.
+"""HMA's matcher: ``/m/lookup``, ``/m/raw_lookup``, ``/m/compare``, ``/m/index/status``.
 
 Shapes as HMA's ``OpenMediaMatch/blueprints/matching.py``:
 
 - ``GET /m/raw_lookup?signal_type=&signal=[&include_distance=true][&banks=A,B]`` →
   ``{"matches": [content ids]}`` or ``{"matches": [{"bank_content_id", "distance"}]}``;
-  as in HMA, disabled banks are searched too.
-- ``GET /m/lookup?signal_type=&signal=[&banks=A,B]`` → ``{bank: [{"bank_content_id",
-  "distance"}]}`` over enabled banks; ``POST /m/lookup`` with a file →
-  ``{signal_type: {bank: [...]}}``.
+  as in HMA, disabled banks and entries' banks of any ratio are searched.
+- ``GET /m/lookup?signal_type=&signal=[&banks=A,B][&seed=][&bypass_coinflip=true]`` →
+  ``{bank: [{"bank_content_id", "distance"}]}``; ``GET /m/lookup?url=…`` hashes the URL
+  first (URL fetching on) → ``{signal_type: {bank: [...]}}``; ``POST /m/lookup`` does the
+  same for an uploaded file. A bank takes part when its ``matching_enabled_ratio`` is at
+  least a coin flip (seeded by ``seed``; ``bypass_coinflip`` makes it 0), as in HMA.
+- ``POST /m/compare`` ``{signal_type: [hash, hash]}`` → ``{signal_type: [match, {"distance"}]}``.
 - ``GET /m/index/status[?signal_type=]`` → ``{signal_type: {"present", "built_to", "size"}}``.
 
-``distance`` is a string, as in HMA. Each match also carries the entry's ``labels`` and
-``provenance`` (an HMA users' request); HMA clients ignore the extra keys.
+``distance`` is a string, as in HMA. ``include_labels=true`` adds each entry's ``labels``
+and ``provenance`` (Warding's) to every match.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 import json
+import random
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from warding.accounts.service import UserView
-from warding.banks.sources import signal_type_for
 from warding.matching.service import MatchEngine, MatchResult, get_core, get_engine
 from warding.web.deps import WardingDep, get_warding
-from warding.web.hma import bad_request, hash_upload, hma_user, no_url_fetching, parse_bool
+from warding.web.hma import (
+    authenticate,
+    bad_request,
+    hma_user,
+    parse_bool,
+    query_list,
+    require_role,
+)
+from warding.web.hma_media import as_warding, hash_upload, hash_url, hma_name, warding_name
 
 router = APIRouter(prefix="/m", tags=["HMA matcher"])
 
-Matcher = Annotated[UserView, Depends(hma_user("match"))]
+Matcher = Annotated[UserView, Depends(hma_user("match", "matcher"))]
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Bad input (the message says which)"},
+          403: {"description": "Not allowed, or a role or URL fetching is off"}}
 
 
-def _match_json(r: MatchResult) -> dict[str, Any]:
-    return {"bank_content_id": r.entry_id, "distance": str(r.distance), "labels": r.labels,
-            "provenance": r.provenance}
+def _match_json(r: MatchResult, labels: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"bank_content_id": r.entry_id, "distance": str(r.distance)}
+    if labels:
+        out["labels"], out["provenance"] = r.labels, r.provenance
+    return out
 
 
 def _query(engine: MatchEngine, signal_type: str | None, signal: str | None) -> tuple[str, str]:
@@ -45,7 +59,7 @@ def _query(engine: MatchEngine, signal_type: str | None, signal: str | None) -> 
     if signal is None:
         raise bad_request("signal is required")
     try:
-        name = signal_type_for(signal_type)
+        name = warding_name(signal_type)
     except ValueError as exc:
         raise bad_request(str(exc)) from exc
     st = engine.types.get(name)
@@ -58,22 +72,41 @@ def _query(engine: MatchEngine, signal_type: str | None, signal: str | None) -> 
 
 
 def _banks(param: str | None) -> set[str] | None:
-    return {b.strip() for b in param.split(",") if b.strip()} if param else None
+    names = query_list(param)
+    return set(names) if names is not None else None
 
 
-def _by_bank(results: list[MatchResult]) -> dict[str, list[dict[str, Any]]]:
+def _coinflip(engine: MatchEngine, seed: str | None, bypass: bool) -> set[str]:
+    """Names of the banks taking part in this lookup: HMA's matching_enabled_ratio against a
+    coin flip (seeded by ``seed``), or every bank with ``bypass_coinflip``."""
+    flip = 0.0 if bypass else random.Random(seed).random()
+    return {b.name for b in engine.core.banks.values()
+            if (b.match_ratio if b.enabled else 0.0) >= flip}
+
+
+def _by_bank(results: list[MatchResult], labels: bool,
+             taking_part: set[str] | None) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for r in results:
-        out.setdefault(r.bank, []).append(_match_json(r))
+        if taking_part is None or r.bank in taking_part:
+            out.setdefault(r.bank, []).append(_match_json(r, labels))
     return out
+
+
+def _lookup_hashes(engine: MatchEngine, hashes: dict[str, str], banks: set[str] | None,
+                   seed: str | None, bypass: bool, labels: bool) -> dict[str, Any]:
+    """``{HMA signal type: {bank: [...]}}`` for hashes from /h (HMA names)."""
+    triples = [(n, k, v) for n, k, v in as_warding(hashes) if k in engine.types]
+    found = engine.lookup_many([(k, v) for _, k, v in triples], banks=banks,
+                               include_disabled=True)
+    taking_part = _coinflip(engine, seed, bypass)
+    return {n: _by_bank(rs, labels, taking_part)
+            for (n, _, _), rs in zip(triples, found, strict=True)}
 
 
 # The two GET lookups are the hot path (thousands of requests a second): plain Starlette
 # endpoints, without FastAPI's dependency resolution and response encoding, which cost
-# more than the lookup itself. They are documented in docs/api.md.
-_match_auth = hma_user("match")
-
-
+# more than the lookup itself. Their OpenAPI entries are added by hma_meta.
 def _json_response(body: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
                     media_type="application/json")
@@ -81,63 +114,111 @@ def _json_response(body: Any) -> Response:
 
 async def raw_lookup(request: Request) -> Response:
     """Content ids within the threshold of a hash, in every bank (enabled or not)."""
-    await _match_auth(request)
+    w = get_warding(request)
+    require_role(w, "matcher")
+    await authenticate(request, "match")
     q = request.query_params
-    engine = get_engine(get_warding(request))
+    engine = get_engine(w)
     query = _query(engine, q.get("signal_type"), q.get("signal"))
     (results,) = engine.lookup_many([query], banks=_banks(q.get("banks")),
                                     include_disabled=True)
+    labels = parse_bool(q.get("include_labels"), "include_labels")
     if parse_bool(q.get("include_distance"), "include_distance"):
-        return _json_response({"matches": [_match_json(r) for r in results]})
+        return _json_response({"matches": [_match_json(r, labels) for r in results]})
     return _json_response({"matches": [r.entry_id for r in results]})
 
 
 async def lookup_get(request: Request) -> Response:
-    """Matching banks of a hash: ``{bank: [{bank_content_id, distance, labels, provenance}]}``.
-    Warding banks are enabled or disabled (HMA's ratio 1 or 0), so ``seed`` and
-    ``bypass_coinflip`` change nothing."""
-    await _match_auth(request)
+    """Matching banks of a hash (``{bank: [{bank_content_id, distance}]}``), or of the
+    content at ``url`` (``{signal_type: {bank: [...]}}``)."""
+    w = get_warding(request)
+    require_role(w, "matcher")
     q = request.query_params
-    if q.get("url"):
-        raise no_url_fetching()
+    url = q.get("url")
+    if url:
+        require_role(w, "hasher")
+    await authenticate(request, "match")
+    labels = parse_bool(q.get("include_labels"), "include_labels")
+    bypass = parse_bool(q.get("bypass_coinflip"), "bypass_coinflip")
+    banks = _banks(q.get("banks"))
+    engine = get_engine(w)
+    if url:
+        hashes = await hash_url(request, w, url, q.get("content_type"), q.get("types"))
+        out = _lookup_hashes(engine, hashes, banks, q.get("seed"), bypass, labels)
+        selected = q.get("signal_type")
+        return _json_response(out.get(selected, {}) if selected else out)
     signal, signal_type = q.get("signal"), q.get("signal_type")
     if not signal or not signal_type:
         raise bad_request("Either url or both signal and signal_type are required")
-    engine = get_engine(get_warding(request))
     query = _query(engine, signal_type, signal)
-    (results,) = engine.lookup_many([query], banks=_banks(q.get("banks")))
-    return _json_response(_by_bank(results))
+    (results,) = engine.lookup_many([query], banks=banks, include_disabled=True)
+    return _json_response(_by_bank(results, labels, _coinflip(engine, q.get("seed"), bypass)))
 
 
-router.add_route(router.prefix + "/raw_lookup", raw_lookup, methods=["GET"], include_in_schema=False)
+router.add_route(router.prefix + "/raw_lookup", raw_lookup, methods=["GET"],
+                 include_in_schema=False)
 router.add_route(router.prefix + "/lookup", lookup_get, methods=["GET"], include_in_schema=False)
 
 
-@router.post("/lookup")
+@router.post("/lookup", responses=ERRORS)
 async def lookup_post(request: Request, w: WardingDep, user: Matcher,
-                      banks: str | None = None) -> dict[str, Any]:
-    """Hash an uploaded file (field ``photo`` or ``video``) and look every signal up:
+                      banks: str | None = None, seed: str | None = None,
+                      bypass_coinflip: str | None = None, types: str | None = None,
+                      include_labels: str | None = None) -> dict[str, Any]:
+    """Hash an uploaded file (field ``photo`` or ``video``) and look every hash up:
     ``{signal_type: {bank: [...]}}``."""
-    hashes = await hash_upload(w, request)
-    engine = get_engine(w)
-    names = [n for n in hashes if n in engine.types]
-    found = engine.lookup_many([(n, hashes[n]) for n in names], banks=_banks(banks))
-    out: dict[str, Any] = {n: _by_bank(rs) for n, rs in zip(names, found, strict=True)}
-    if "video_md5" in hashes:
-        out["video_md5"] = out.get("md5", {})
+    require_role(w, "hasher")
+    async with request.form() as form:
+        hashes = await hash_upload(w, form, query_list(types))
+    return _lookup_hashes(get_engine(w), hashes, _banks(banks), seed,
+                          parse_bool(bypass_coinflip, "bypass_coinflip"),
+                          parse_bool(include_labels, "include_labels"))
+
+
+@router.post("/compare", responses=ERRORS)
+async def compare(request: Request, w: WardingDep, user: Matcher) -> dict[str, Any]:
+    """Compare two hashes of a type: ``{"pdq": [h1, h2]}`` → ``{"pdq": [match, {"distance"}]}``
+    (``match``: within the type's default threshold; exact types: equal)."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise bad_request(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict) or not body:
+        raise bad_request("Request input was not a dict of {signal_type: [hash, hash]}")
+    out: dict[str, Any] = {}
+    for name, pair in body.items():
+        if not isinstance(pair, list):
+            raise bad_request(f"Comparison hashes for {name} was not a list")
+        if len(pair) != 2 or not all(isinstance(h, str) for h in pair):
+            raise bad_request("Comparison hash list length must be exactly 2")
+        try:
+            st = w.signal_types.get(warding_name(name))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from exc
+        if st is None:
+            raise bad_request(f"No such SignalType '{name}'")
+        try:
+            left, right = st.validate(pair[0]), st.validate(pair[1])
+        except ValueError as exc:
+            raise bad_request(f"Invalid {name} hash: {exc}") from exc
+        if st.match == "hamming":
+            distance = (int(left, 16) ^ int(right, 16)).bit_count()
+            out[name] = [distance <= st.default_threshold, {"distance": distance}]
+        else:
+            out[name] = [left == right, {"distance": 0 if left == right else 1}]
     return out
 
 
-@router.get("/index/status")
+@router.get("/index/status", responses=ERRORS)
 async def index_status(w: WardingDep, user: Matcher,
                        signal_type: str | None = None) -> dict[str, Any]:
-    """Per signal type: whether an index is present, when it was last brought up to date
-    (``built_to``, a Unix time) and its size."""
+    """Per signal type (HMA's names): whether an index is present, when it was last brought
+    up to date (``built_to``, a Unix time) and its size."""
     core = get_core(w)
-    statuses = {s.signal_type: s for s in core.status()}
+    statuses = {hma_name(s.signal_type): s for s in core.status()}
     if signal_type is not None:
         try:
-            name = signal_type_for(signal_type)
+            name = hma_name(warding_name(signal_type))
         except ValueError as exc:
             raise bad_request(str(exc)) from exc
         if name not in statuses:

@@ -1,0 +1,1 @@
+"""HMA's background tasks, mapped onto Warding (see ``build_index`` and ``fetcher``)."""

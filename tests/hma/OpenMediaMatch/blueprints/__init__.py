@@ -1,0 +1,1 @@
+"""The names HMA's tests import from ``OpenMediaMatch.blueprints`` (see ``matching``)."""

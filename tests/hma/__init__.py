@@ -1,0 +1,1 @@
+"""HMA's own HTTP tests (facebook/ThreatExchange) run against Warding: see conftest.py."""
