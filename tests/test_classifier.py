@@ -177,12 +177,16 @@ def test_clean_text_removes_collection_shortcuts() -> None:
     assert clean_text("httpd stays a word") == "httpd stays a word"
 
 
-def test_features_are_l2_rows_and_unseen_ngrams_dropped() -> None:
+def test_features_are_l2_blocks_and_unseen_ngrams_dropped() -> None:
+    """Char and word n-grams are two blocks, each l2-normalised per row."""
     feats = TextFeatures.fit(["apple pie", "apple tart", "plum pie"], min_df=2)
     x = feats.transform(["apple pie", "zzzz qqqq", ""])
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    assert np.allclose(norms, [1.0, 0.0, 0.0])
+    assert np.allclose(norms, [np.sqrt(2.0), 0.0, 0.0])
+    chars = x[:, : int(np.searchsorted(feats.columns, feats.n_features))]
+    assert np.isclose(chars.multiply(chars).sum(), 1.0)
     assert feats.idf.dtype == np.float32 and feats.columns.dtype == np.int32
+    assert feats.kept_index(["\x1fapple", "\x1fzzzz"]).tolist()[1] == -1
 
 
 def test_fit_platt_recovers_slope_and_offset() -> None:

@@ -25,7 +25,8 @@ The model lives in ``<models_dir>/<name>/``:
   (float32, labels x embedding dims; 0 columns for ``baseline``),
   ``intercept`` (float64), ``calibration`` (float64 ``[a, b]``: score =
   sigmoid(a * z + b)), ``threshold`` (float64 ``[t]``) and ``vectorizer``
-  (int64 ``[ngram_min, ngram_max, n_features, preprocess_version]``). Written
+  (int64 ``[ngram_min, ngram_max, n_features, preprocess_version, word_min,
+  word_max]``). Written
   byte-for-byte deterministically (fixed zip timestamps).
 * ``model.json`` -- format version, labels, vectoriser parameters, training
   summary, metrics and the sha256 of ``model.npz``. A model whose npz does not
@@ -48,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ClassifierResult, ModelMissing
-from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text
+from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text, display_gram
 from warding.classify.labels import TAXONOMY, VIOLATING
 from warding.errors import WardingError
 from warding.fsutil import atomic_write
@@ -189,7 +190,8 @@ class BaselineClassifier(Classifier):
             "calibration": np.array(self.calibration, dtype=np.float64),
             "threshold": np.array([self.threshold], dtype=np.float64),
             "vectorizer": np.array(
-                [f.ngram_range[0], f.ngram_range[1], f.n_features, PREPROCESS_VERSION],
+                [f.ngram_range[0], f.ngram_range[1], f.n_features, PREPROCESS_VERSION,
+                 f.word_ngram_range[0], f.word_ngram_range[1]],
                 dtype=np.int64,
             ),
         }
@@ -271,6 +273,7 @@ class BaselineClassifier(Classifier):
                 arrays["idf"],
                 ngram_range=(int(vec[0]), int(vec[1])),
                 n_features=int(vec[2]),
+                word_ngram_range=(int(vec[4]), int(vec[5])),
             )
             cal = arrays["calibration"]
             meta = {k: v for k, v in doc.items() if k not in _RESERVED_KEYS}
@@ -480,7 +483,7 @@ class BaselineClassifier(Classifier):
                     if col is None:  # evicted by a concurrent clear(); rare
                         col = int(self.features.kept_index([gram])[0])
                     if col in row_wanted:
-                        names.setdefault(col, []).append(gram)
+                        names.setdefault(col, []).append(display_gram(gram))
             out.append(names)
         return out
 

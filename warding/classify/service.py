@@ -9,6 +9,10 @@ from typing import Any
 from warding.audit.log import record
 from warding.events import ModelTrained
 
+#: The flag rates a training report leads with (recall for ``propaganda``).
+SUMMARY_SETS = ("propaganda", "news_relay", "partisan", "other_posts", "discussion", "news",
+                "everyday", "parallel", "stance")
+
 
 def train_model(app: Any, data_dir: Path | None, *, actor: str, classifier: str = "baseline",
                 from_decisions: bool = False, hold_out: bool = False) -> dict[str, Any]:
@@ -28,6 +32,7 @@ def train_model(app: Any, data_dir: Path | None, *, actor: str, classifier: str 
     app.reset_classifier()
     out = dataclasses.asdict(report)
     out = {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
+    out["summary"] = {key: report.rate(key) for key in SUMMARY_SETS if key in report.flags}
     with app.transaction() as session:
         source = str(data) + (" + decisions" if from_decisions else "")
         record(session, ModelTrained(report.classifier, int(out.get("n_train", 0)), source), actor)
