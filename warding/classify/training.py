@@ -262,13 +262,22 @@ def evaluate_scores(
 def sample_weights(examples: Sequence[Example], classes: Sequence[str]) -> np.ndarray:
     """Balanced label weights, times HARD_NEGATIVE_WEIGHT for the hard negatives (the
     pro-ISIS accounts' posts that are not propaganda, discussion tweets, news items), each
-    pro-ISIS account capped at ACCOUNT_CAP tweets' worth."""
+    pro-ISIS account capped at ACCOUNT_CAP tweets' worth, and the ordinary tweets of every
+    language weighing together as much as those of the language with the most (equal
+    treatment: with 1,000 Arabic ordinary tweets against 20,000 English ones, an unweighted
+    model flagged 3% of Arabic ordinary tweets out of fold, and 10% of held-out ones, against
+    0.3% of English; weighted, 0.1% and 0.2%)."""
     labels = [ex.label for ex in examples]
     counts = Counter(labels)
     w = np.array([len(labels) / (len(classes) * counts[lab]) for lab in labels])
     hard = np.array([ex.label not in VIOLATING and ex.origin in ("tvec_tweets", "news_reporting")
                      for ex in examples], dtype=bool)
     w[hard] *= HARD_NEGATIVE_WEIGHT
+    per_lang = Counter(ex.lang_hint for ex in examples if ex.origin == "everyday_tweets")
+    most = max(per_lang.values(), default=0)
+    for i, ex in enumerate(examples):
+        if ex.origin == "everyday_tweets":
+            w[i] *= most / per_lang[ex.lang_hint]
     per_account = Counter(ex.group for ex in examples if ex.origin == "tvec_tweets")
     for i, ex in enumerate(examples):
         n = per_account[ex.group] if ex.origin == "tvec_tweets" else 0
