@@ -1,0 +1,120 @@
+"""The write step of the bulk pipeline: one batch of prepared items, a few statements.
+
+Items go in with one multi-row ``INSERT … ON CONFLICT (source, external_id) DO
+NOTHING RETURNING id`` (SQLite and PostgreSQL), so an item that another writer
+stored meanwhile is skipped, not an error, and no savepoint per item is needed.
+Their media, signals, matches, classifications and cases follow as one
+multi-row insert per table, and the audit events of the opened cases as one
+chained insert. The caller's transaction commits all of it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from warding.db.models import (
+    Case,
+    Classification,
+    ContentItem,
+    IngestRejection,
+    ItemMedia,
+    Match,
+    MediaObject,
+    Signal,
+    utcnow,
+)
+
+ITEMS: Table = ContentItem.__table__  # type: ignore[assignment]
+MEDIA: Table = MediaObject.__table__  # type: ignore[assignment]
+CASES: Table = Case.__table__  # type: ignore[assignment]
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def existing_ids(session: Session, source: str, external_ids: Iterable[str]) -> dict[str, int]:
+    """{external id: item id} of the given ids already stored for ``source``."""
+    ids = list(dict.fromkeys(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = session.execute(select(ContentItem.external_id, ContentItem.id).where(
+            ContentItem.source == source, ContentItem.external_id.in_(chunk)))
+        found.update({e: i for e, i in rows})
+    return found
+
+
+def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert item rows (keys: column names); {(source, external id): id} of those inserted.
+    Rows whose (source, external id) is already stored are skipped. One statement, run as
+    multi-row INSERTs by SQLAlchemy's "insertmanyvalues" (compiled once, then cached)."""
+    if not rows:
+        return {}
+    stmt = (_insert(session, ITEMS)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id))
+    return {(s, e): i for i, s, e in session.execute(stmt, list(rows))}
+
+
+def ids_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """{(source, external id): id} of stored items (those another writer stored first)."""
+    if not keys:
+        return {}
+    rows = session.execute(select(ContentItem.source, ContentItem.external_id, ContentItem.id)
+                           .where(tuple_(ContentItem.source, ContentItem.external_id)
+                                  .in_(list(keys))))
+    return {(s, e): i for s, e, i in rows}
+
+
+def insert_media_objects(session: Session, objects: Mapping[str, tuple[int, str]]) -> None:
+    """Media objects {sha256: (size, mime)}; those already stored are kept as they are."""
+    if not objects:
+        return
+    now = utcnow()
+    rows = [{"sha256": d, "size": size, "mime": mime, "created_at": now}
+            for d, (size, mime) in objects.items()]
+    session.execute(_insert(session, MEDIA).on_conflict_do_nothing(index_elements=["sha256"]),
+                    rows)
+
+
+def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany INSERT of ``rows`` into ``model``'s table (nothing when empty)."""
+    if rows:
+        session.execute(insert(model.__table__), list(rows))
+
+
+def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+    """Insert case rows; {item id: case id}."""
+    if not rows:
+        return {}
+    stmt = insert(CASES).returning(CASES.c.id, CASES.c.item_id)
+    return {item: case for case, item in session.execute(stmt, list(rows))}
+
+
+def case_row(item_id: int, reasons: list[dict[str, Any]], severity: int,
+             now: datetime) -> dict[str, Any]:
+    return {"item_id": item_id, "status": "open", "severity": severity, "reasons": reasons,
+            "opened_at": now, "updated_at": now, "deadline": None, "assigned_to": None}
+
+
+def reject_rows(session: Session, source: str, rejections: Sequence[tuple[str, str]]) -> None:
+    """Record refused inputs [(input ref, reason)]: nothing is dropped silently."""
+    now = utcnow()
+    insert_rows(session, IngestRejection, [
+        {"source": source, "input_ref": ref, "reason": reason, "created_at": now}
+        for ref, reason in rejections])
+
+
+__all__ = ["Classification", "ItemMedia", "Match", "Signal", "case_row", "existing_ids",
+           "ids_of", "insert_cases", "insert_items", "insert_media_objects", "insert_rows",
+           "reject_rows"]
