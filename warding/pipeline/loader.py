@@ -46,6 +46,10 @@ class ClassifierLoader:
     def ready(self) -> bool:
         return self._done.is_set()
 
+    def missing(self) -> bool:
+        """Loaded, and there was no trained model (one may have been trained since)."""
+        return self.ready() and self._classifier is None and self._error is None
+
     def wait(self) -> Classifier | None:
         """The classifier (None without a trained model); waits for the load. A model
         that exists but cannot be read raises here, in the caller's thread."""
@@ -61,3 +65,18 @@ class ClassifierLoader:
         if threshold is None:
             threshold = float(getattr(self._classifier, "threshold", DEFAULT_THRESHOLD))
         return RoutingPolicy(threshold, self.app.settings.classifier_min_words)
+
+
+_SHARED_KEY = "classifier_loader"
+_shared_lock = threading.Lock()
+
+
+def shared_loader(app: Any) -> ClassifierLoader:
+    """The app's one loader (the web server's requests share it), started."""
+    with _shared_lock:
+        loader = app.index_cache.get(_SHARED_KEY)
+        if not isinstance(loader, ClassifierLoader) or loader.missing():
+            loader = ClassifierLoader(app)
+            app.index_cache[_SHARED_KEY] = loader
+    loader.start()
+    return loader

@@ -1,0 +1,284 @@
+"""Live intake (issue 13): POST /api/items, the multipart upload, GET an item, webhook events,
+limits and permissions. Neutral placeholder text and generated images only."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tests.test_action_sinks import Receiver
+from tests.test_web import PASSWORD, api_key, png_bytes
+from warding.accounts.service import create_user
+from warding.app import Warding
+from warding.banks.service import add_records, create_bank, records_for_files
+from warding.db.models import Case, ContentItem, Decision, IngestRejection
+from warding.db.models_intake import WebhookEvent
+from warding.intake.outbox import deliver_due
+from warding.web.factory import create_app
+
+TEXT = "Neutral placeholder post about gardens, trains and the weather, number {n}."
+
+
+def post(n: int, **extra: Any) -> dict[str, Any]:
+    return {"id": f"p{n}", "account": "acct-1", "time": "2026-01-02T03:04:05Z",
+            "text": TEXT.format(n=n), **extra}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.fixture
+def make(app_factory: Callable[..., Warding]) -> Iterator[Callable[..., tuple[Warding, TestClient]]]:
+    clients: list[TestClient] = []
+
+    def factory(**settings: Any) -> tuple[Warding, TestClient]:
+        w = app_factory(semantic_matching=False, **settings)
+        with w.transaction() as session:
+            for role in ("admin", "reviewer", "analyst", "api"):
+                create_user(session, role, role, PASSWORD, actor="test")
+        client = TestClient(create_app(w))
+        clients.append(client)
+        return w, client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+def count(w: Warding, model: Any = ContentItem) -> int:
+    with w.transaction() as session:
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_batch_answers_every_post_in_order_and_retries_are_duplicates(make: Any) -> None:
+    w, client = make()
+    key = api_key(w, "api")
+    body = {"source": "uploads", "items": [
+        post(1), {"id": "p2", "text": 42}, post(1), post(3, outlinks=["https://example.invalid/a"]),
+        {"text": "no id here"}, "not an object"]}
+    r = client.post("/api/items", headers=key, json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["accepted"], out["duplicates"], out["rejected"]) == (2, 1, 3)
+    statuses = [i["status"] for i in out["items"]]
+    assert statuses == ["accepted", "rejected", "duplicate", "accepted", "rejected", "rejected"]
+    first, bad, dup, third, no_id, not_obj = out["items"]
+    assert first["external_id"] == "p1" and first["item_id"] and first["case_id"] is None
+    assert dup["item_id"] == first["item_id"]
+    assert "items[1] (id 'p2')" in bad["error"] and "'text' must be a string" in bad["error"]
+    assert "'id' is required" in no_id["error"] and "items[4]" in no_id["error"]
+    assert "expected a JSON object" in not_obj["error"]
+    assert third["external_id"] == "p3"
+    assert count(w) == 2
+    assert count(w, IngestRejection) == 3  # refusals are logged, not dropped
+    again = client.post("/api/items", headers=key, json=body).json()
+    assert again["accepted"] == 0 and again["duplicates"] == 3
+    assert [i["item_id"] for i in again["items"] if i["status"] == "duplicate"] == \
+        [first["item_id"], first["item_id"], third["item_id"]]
+    assert count(w) == 2
+
+
+def test_get_item_for_polling(make: Any) -> None:
+    w, client = make()
+    key = api_key(w, "api")
+    client.post("/api/items", headers=key, json={"source": "uploads", "items": [
+        post(7, url="https://example.invalid/p7", lang="en", extra_field="kept")]})
+    r = client.get("/api/items/uploads/p7", headers=key)
+    assert r.status_code == 200, r.text
+    item = r.json()
+    assert item["external_id"] == "p7" and item["source"] == "uploads"
+    assert item["metadata"]["extra_field"] == "kept" and item["lang"] == "en"
+    assert {"text", "url"} <= {s["type"] for s in item["signals"]}
+    assert item["case"] is None and item["decisions"] == [] and item["actions"] == []
+    missing = client.get("/api/items/uploads/nope", headers=key)
+    assert missing.status_code == 404 and "no item 'nope'" in missing.json()["detail"]
+    # ids with slashes are fine
+    client.post("/api/items", headers=key, json={"source": "s", "items": [post(8, id="a/b")]})
+    assert client.get("/api/items/s/a/b", headers=key).json()["external_id"] == "a/b"
+
+
+def test_limits_are_4xx_naming_the_reason(make: Any) -> None:
+    w, client = make(intake_max_items=3, intake_max_body_bytes=8192, max_file_bytes=2000)
+    key = api_key(w, "api")
+
+    def send(body: Any, **kw: Any) -> Any:
+        return client.post("/api/items", headers=key, json=body, **kw)
+
+    r = send({"source": "s", "items": []})
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
+    r = send({"source": "s", "items": [post(i) for i in range(4)]})
+    assert r.status_code == 422 and "4 posts, over the limit of 3" in r.json()["detail"]
+    r = send({"source": "s", "items": [post(1, text="x" * 9000)]})
+    assert r.status_code == 413 and "intake_max_body_bytes" in r.json()["detail"]
+    r = send({"items": [post(1)]})
+    assert r.status_code == 422 and "'source' is required" in r.json()["detail"]
+    r = send([post(1)])
+    assert r.status_code == 422 and "JSON object" in r.json()["detail"]
+    r = send({"source": "s", "items": [post(1)], "extra": 1})
+    assert r.status_code == 422 and "'extra'" in r.json()["detail"]
+    r = client.post("/api/items", headers={**key, "Content-Type": "application/json"},
+                    content=b'{"source": "s", "items": [')
+    assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
+    big = b64(b"\0" * 3000)
+    r = send({"source": "s", "items": [post(1, media=[{"filename": "big.bin", "data_b64": big}]),
+                                       post(2, media=[{"filename": "x.png", "data_b64": "!!"}]),
+                                       post(3)]})
+    assert r.status_code == 200
+    big_item, bad64, fine = r.json()["items"]
+    assert big_item["status"] == "rejected" and "items[0] (id 'p1')" in big_item["error"]
+    assert "max_file_bytes" in big_item["error"] and "big.bin" in big_item["error"]
+    assert bad64["status"] == "rejected" and "not valid base64" in bad64["error"]
+    assert fine["status"] == "accepted"
+    assert count(w) == 1
+
+
+def test_scan_permission_is_enforced(make: Any) -> None:
+    w, client = make()
+    body = {"source": "s", "items": [post(1)]}
+    r = client.post("/api/items", json=body)
+    assert r.status_code == 401
+    r = client.post("/api/items", json=body, headers={"Authorization": "Bearer wd_nope"})
+    assert r.status_code == 401
+    for role in ("reviewer", "analyst"):
+        r = client.post("/api/items", json=body, headers=api_key(w, role))
+        assert r.status_code == 403 and "needs scan" in r.json()["detail"]
+        r = client.get("/api/items/s/p1", headers=api_key(w, role))
+        assert r.status_code == 403
+    assert count(w) == 0
+    for role in ("api", "admin"):
+        assert client.post("/api/items", json=body, headers=api_key(w, role)).status_code == 200
+
+
+def test_multipart_upload(make: Any) -> None:
+    w, client = make(max_file_bytes=100_000)
+    key = api_key(w, "api")
+    image = png_bytes(3)
+    form = {"source": "uploads", "id": "u1", "account": "acct-9", "text": "A placeholder caption.",
+            "outlinks": ["https://example.invalid/x", "https://example.invalid/y"]}
+    r = client.post("/api/items/upload", headers=key, data=form,
+                    files={"file": ("../../etc/shape.png", image, "image/png")})
+    assert r.status_code == 200, r.text
+    item = r.json()["items"][0]
+    assert item["status"] == "accepted" and item["external_id"] == "u1"
+    stored = client.get("/api/items/uploads/u1", headers=key).json()
+    assert stored["media"][0]["name"] == "shape.png" and stored["media"][0]["mime"] == "image/png"
+    assert "pdq" in {s["type"] for s in stored["signals"]}
+    assert stored["outlinks"] == ["https://example.invalid/x", "https://example.invalid/y"]
+    retry = client.post("/api/items/upload", headers=key, data=form,
+                        files={"file": ("shape.png", image, "image/png")})
+    assert retry.json()["items"][0]["status"] == "duplicate"
+    r = client.post("/api/items/upload", headers=key, data={**form, "id": "u2"},
+                    files={"file": ("big.bin", b"\1" * 100_001, "application/octet-stream")})
+    assert r.status_code == 413 and "'u2'" in r.json()["detail"]
+    r = client.post("/api/items/upload", headers=key, data={**form, "id": "u3"},
+                    files={"file": ("broken.png", image[:60], "image/png")})
+    assert r.status_code == 422 and "corrupt or truncated" in r.json()["detail"]
+    r = client.post("/api/items/upload", headers=key, data={"source": "uploads"},
+                    files={"file": ("a.png", image, "image/png")})
+    assert r.status_code == 422 and "'id' is required" in r.json()["detail"]
+    r = client.post("/api/items/upload", headers=key, data=form,
+                    files={"attachment": ("a.png", image, "image/png")})
+    assert r.status_code == 422 and "no 'file' part" in r.json()["detail"]
+    r = client.post("/api/items/upload", headers=key, data=form)
+    assert r.status_code == 415
+    r = client.post("/api/items/upload", headers=key, json=form)
+    assert r.status_code == 415
+    r = client.post("/api/items", headers=key, data=form, files={"file": ("a.png", image)})
+    assert r.status_code == 415 and "/api/items/upload" in r.json()["detail"]
+    assert count(w) == 1
+
+
+def test_auto_action_bank_match_decides_and_sends_a_signed_event(make: Any,
+                                                                 tmp_path: Path) -> None:
+    receiver = Receiver(fail_first=0)
+    try:
+        w, client = make(event_webhook_url=receiver.url, webhook_secret="s3cret",
+                         action_worker_interval=0)
+        image = png_bytes(5)
+        known = tmp_path / "known.png"
+        known.write_bytes(image)
+        with w.transaction() as session:
+            bank = create_bank(session, "auto", actor="test", auto_action=True)
+            add_records(session, bank, records_for_files([known], w.signal_types,
+                        {"category": "recruitment"}, "test", 10**7), w.signal_types,
+                        actor="test", how="test")
+        key = api_key(w, "api")
+        r = client.post("/api/items", headers=key, json={"source": "uploads", "items": [
+            post(1, media=[{"filename": "k.png", "data_b64": b64(image)}]), post(2)]})
+        hit, plain = r.json()["items"]
+        assert hit["case_id"] and plain["case_id"] is None
+        assert hit["matches"] and hit["matches"][0]["bank"] == "auto"
+        assert deliver_due(w) == 1
+        headers, raw = receiver.calls[0]
+        event = json.loads(raw)
+        assert event["event"] == "case.opened" and event["case_id"] == hit["case_id"]
+        assert event["auto_action"] is True and event["banks"] == ["auto"]
+        assert event["item"] == {"item_id": hit["item_id"], "source": "uploads",
+                                 "external_id": "p1"}
+        expected = "sha256=" + hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
+        assert headers["X-Warding-Signature"] == expected
+        assert headers["Idempotency-Key"] == event["event_id"]
+        assert deliver_due(w) == 0  # delivered once
+        polled = client.get("/api/items/uploads/p1", headers=key).json()
+        assert polled["case"]["id"] == hit["case_id"]
+        assert polled["decisions"][0]["automated"] is True
+        assert polled["events"][0]["status"] == "done"
+        with w.transaction() as session:
+            assert session.execute(select(Decision)).scalar_one().violating
+            assert session.execute(select(func.count(WebhookEvent.id))).scalar_one() == 1
+    finally:
+        receiver.close()
+
+
+def test_no_event_without_a_webhook_url(make: Any, tmp_path: Path) -> None:
+    w, client = make()
+    image = png_bytes(6)
+    known = tmp_path / "known.png"
+    known.write_bytes(image)
+    with w.transaction() as session:
+        bank = create_bank(session, "known", actor="test")
+        add_records(session, bank, records_for_files([known], w.signal_types, {}, "test", 10**7),
+                    w.signal_types, actor="test", how="test")
+    r = client.post("/api/items", headers=api_key(w, "api"), json={"source": "s", "items": [
+        post(1, media=[{"filename": "k.png", "data_b64": b64(image)}])]})
+    assert r.json()["items"][0]["case_id"]
+    assert count(w, Case) == 1 and count(w, WebhookEvent) == 0
+    with w.transaction() as session:
+        assert session.execute(select(func.count(Decision.id))).scalar_one() == 0  # review
+
+
+def test_openapi_lists_the_intake_endpoints(make: Any) -> None:
+    _, client = make()
+    spec = client.get("/openapi.json").json()
+    batch = spec["paths"]["/api/items"]["post"]
+    schema = batch["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["items"]["maxItems"] == 1000
+    assert "413" in batch["responses"] and "422" in batch["responses"]
+    assert "multipart/form-data" in spec["paths"]["/api/items/upload"]["post"]["requestBody"][
+        "content"]
+    assert "get" in spec["paths"]["/api/items/{source}/{external_id}"]
+
+
+@pytest.mark.postgres
+def test_intake_on_postgres(pg_app: Warding) -> None:
+    with pg_app.transaction() as session:
+        create_user(session, "api", "api", PASSWORD, actor="test")
+    client = TestClient(create_app(pg_app))
+    key = api_key(pg_app, "api")
+    body = {"source": "s", "items": [post(1), post(2), post(1)]}
+    out = client.post("/api/items", headers=key, json=body).json()
+    assert [i["status"] for i in out["items"]] == ["accepted", "accepted", "duplicate"]
+    again = client.post("/api/items", headers=key, json=body).json()
+    assert again["duplicates"] == 3
+    assert count(pg_app) == 2
+    client.close()
