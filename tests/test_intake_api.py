@@ -20,7 +20,7 @@ from tests.test_web import PASSWORD, api_key, png_bytes
 from warding.accounts.service import create_user
 from warding.app import Warding
 from warding.banks.service import add_records, create_bank, records_for_files
-from warding.db.models import Case, ContentItem, Decision, IngestRejection
+from warding.db.models import Case, Classification, ContentItem, Decision, IngestRejection
 from warding.db.models_intake import WebhookEvent
 from warding.intake.outbox import deliver_due
 from warding.web.factory import create_app
@@ -282,3 +282,85 @@ def test_intake_on_postgres(pg_app: Warding) -> None:
     assert again["duplicates"] == 3
     assert count(pg_app) == 2
     client.close()
+
+
+@pytest.fixture(scope="module")
+def synthetic_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained on the classifier tests' tiny neutral data set (salad clubs play the
+    violating class)."""
+    from tests.test_classifier import write_synthetic_data
+    from warding.classify.training import train
+
+    root = tmp_path_factory.mktemp("intake-model")
+    models = root / "models"
+    train(write_synthetic_data(root / "data"), models)
+    return models
+
+
+CLUB = "pledge your spoon to the mango salad club and chop for the cause, loyal friends"
+PLAIN = "cold morning in oslo, frost on the cars and fog near the river again today"
+
+
+def _with_model(w: Warding, models: Path) -> None:
+    import shutil
+
+    shutil.copytree(models, w.settings.models_dir, dirs_exist_ok=True)
+    w.reset_classifier()
+
+
+def test_classified_posts_open_cases_and_retries_repeat_the_answer(
+        make: Any, synthetic_models: Path) -> None:
+    w, client = make()
+    _with_model(w, synthetic_models)
+    key = api_key(w, "api")
+    body = {"source": "s", "items": [{"id": "c1", "text": CLUB}, {"id": "c2", "text": PLAIN},
+                                     {"id": "c3", "text": "ok"}]}
+    club, plain, short = client.post("/api/items", headers=key, json=body).json()["items"]
+    assert club["classification"]["violating"] and club["case_id"]
+    assert not plain["classification"]["violating"] and plain["case_id"] is None
+    assert short["classification"]["assessed"] is False and short["case_id"] is None
+    again = client.post("/api/items", headers=key, json=body).json()["items"]
+    assert [a["status"] for a in again] == ["duplicate"] * 3
+    assert again[0]["case_id"] == club["case_id"]
+    assert again[0]["classification"] == club["classification"]
+    assert again[2]["classification"]["assessed"] is False
+    polled = client.get("/api/items/s/c1", headers=key).json()
+    assert polled["case"]["reasons"][0]["kind"] == "classifier"
+    assert polled["classification"]["explanation"]["top_features"]  # explained: it routed
+
+
+def test_deferred_scan_ends_as_a_waiting_one(app_factory: Callable[..., Warding],
+                                             synthetic_models: Path, tmp_path: Path) -> None:
+    """The CLI's scan stores items while the model loads and classifies them afterwards;
+    the result is the same as a scan that waited, and a rerun classifies what a crash left
+    unclassified and duplicates nothing."""
+    from warding.pipeline.scan import scan_paths
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({"id": f"p{i}", "text": CLUB if i % 3 == 0 else PLAIN})
+                             + "\n" for i in range(60)), encoding="utf-8")
+
+    def outcome(w: Warding) -> list[tuple[str, bool, int | None]]:
+        with w.transaction() as session:
+            rows = session.execute(
+                select(ContentItem.external_id, Case.severity)
+                .outerjoin(Case, Case.item_id == ContentItem.id).order_by(ContentItem.id)).all()
+            n = session.execute(select(func.count(Classification.id))).scalar_one()
+        assert n == 60
+        return [(e, s is not None, s) for e, s in rows]
+
+    waited, deferred = app_factory(semantic_matching=False), app_factory(semantic_matching=False)
+    for w in (waited, deferred):
+        _with_model(w, synthetic_models)
+    a = scan_paths(waited, [posts], "s")
+    b = scan_paths(deferred, [posts], "s", defer_classifier=True)
+    assert (a.items, a.cases_opened, a.classified) == (b.items, b.cases_opened, b.classified)
+    assert outcome(waited) == outcome(deferred)
+    # a crash between storing and classifying: the rerun classifies, and adds no item
+    with deferred.transaction() as session:
+        session.query(Case).delete()
+        session.query(Classification).delete()
+    again = scan_paths(deferred, [posts], "s")
+    assert again.items == 0 and again.duplicates == 60
+    assert again.classified == 60 and again.cases_opened == a.cases_opened
+    assert outcome(deferred) == outcome(waited)

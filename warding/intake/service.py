@@ -95,10 +95,15 @@ def ingest(app: Any, source: str, records: Sequence[Any], *, actor: str,
 
 
 def _classification(result: Any) -> dict[str, Any] | None:
+    """A ClassifierResult or a stored Classification row (whose explanation says when the
+    text was too short to judge) as the API shows it."""
     if result is None:
         return None
+    assessed = getattr(result, "assessed", None)
+    if assessed is None:
+        assessed = "not_assessed" not in (result.explanation or {})
     return {"label": result.label, "score": round(float(result.score), 6),
-            "violating": bool(result.violating), "assessed": bool(result.assessed),
+            "violating": bool(result.violating), "assessed": bool(assessed),
             "model": result.model}
 
 

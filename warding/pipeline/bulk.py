@@ -128,7 +128,10 @@ class BulkPipeline:
         self.wait = wait
         self.run_actions = run_actions
         self.loader = loader or ClassifierLoader(app)
-        self.loader.start()
+        if wait:
+            self.loader.start()
+        # else: started once the first batch is stored, so that loading (mostly imports,
+        # which hold the GIL) does not delay the first items
         self.semantic = ScanSemantic(app)
         self.pending: list[_Pending] = []
         self.counts = Counts()
@@ -178,6 +181,7 @@ class BulkPipeline:
         for p in fresh:
             p.reasons = reasons_for(p.matches, p.result, self.loader.policy(), words=p.words)
         auto = self._write(source, fresh, rejections, outcomes)
+        self.loader.start()
         if deferred:
             self.pending += [_Pending(p.item_id, p.text, bool(p.reasons), source,
                                       p.raw.external_id)
@@ -445,6 +449,9 @@ def _item_row(p: _Prepared, now: Any) -> dict[str, Any]:
 
 
 def _classification_row(item_id: int, result: ClassifierResult, now: Any) -> dict[str, Any]:
+    explanation = dict(result.explanation)
+    if not result.assessed:  # batch results carry no explanation: keep the fact
+        explanation.setdefault("not_assessed", "too little text to judge")
     return {"item_id": item_id, "model": result.model, "label": result.label,
             "score": result.score, "violating": result.violating,
-            "explanation": result.explanation, "created_at": now}
+            "explanation": explanation, "created_at": now}
