@@ -229,6 +229,10 @@ def test_auto_action_bank_match_decides_and_sends_a_signed_event(make: Any,
         assert headers["X-Warding-Signature"] == expected
         assert headers["Idempotency-Key"] == event["event_id"]
         assert deliver_due(w) == 0  # delivered once
+        retry = client.post("/api/items", headers=key, json={"source": "uploads", "items": [
+            post(1, media=[{"filename": "k.png", "data_b64": b64(image)}])]}).json()["items"][0]
+        assert retry["status"] == "duplicate" and retry["case_id"] == hit["case_id"]
+        assert retry["matches"] == hit["matches"]
         polled = client.get("/api/items/uploads/p1", headers=key).json()
         assert polled["case"]["id"] == hit["case_id"]
         assert polled["decisions"][0]["automated"] is True
@@ -364,3 +368,22 @@ def test_deferred_scan_ends_as_a_waiting_one(app_factory: Callable[..., Warding]
     assert again.items == 0 and again.duplicates == 60
     assert again.classified == 60 and again.cases_opened == a.cases_opened
     assert outcome(deferred) == outcome(waited)
+
+
+def test_deferred_scan_with_repeated_ids(app_factory: Callable[..., Warding],
+                                         synthetic_models: Path, tmp_path: Path) -> None:
+    """The same id twice in one input, the second far enough to land after the model
+    loaded: one item, classified once."""
+    from warding.pipeline.scan import scan_paths
+
+    posts = tmp_path / "posts.jsonl"
+    rows = [{"id": f"p{i}", "text": CLUB if i % 2 else PLAIN} for i in range(700)]
+    rows.append({"id": "p1", "text": CLUB})
+    posts.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    w = app_factory(semantic_matching=False)
+    _with_model(w, synthetic_models)
+    summary = scan_paths(w, [posts], "s", defer_classifier=True)
+    assert (summary.items, summary.duplicates) == (700, 1)
+    with w.transaction() as session:
+        assert session.execute(select(func.count(Classification.id))).scalar_one() == 700
+        assert session.execute(select(func.count(Case.id))).scalar_one() == summary.cases_opened

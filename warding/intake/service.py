@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from warding.db.models import (
     Action,
     Bank,
+    BankEntry,
     Case,
     Classification,
     ContentItem,
@@ -128,12 +129,19 @@ def _stored_details(session: Session, item_ids: list[int]) -> dict[int, dict[str
         return {}
     out: dict[int, dict[str, Any]] = {i: {"matches": [], "classification": None,
                                           "case_id": None} for i in item_ids}
-    rows = session.execute(select(Match, Bank.name).join(Bank, Bank.id == Match.bank_id)
+    rows = session.execute(select(Match, Bank.name, BankEntry.labels, BankEntry.provenance)
+                           .join(Bank, Bank.id == Match.bank_id)
+                           .join(BankEntry, BankEntry.id == Match.entry_id)
                            .where(Match.item_id.in_(item_ids)).order_by(Match.id))
-    for m, bank in rows:
+    for m, bank, labels, provenance in rows:
+        semantic = m.signal_type == "text_semantic"
+        distance = m.distance or 0
         out[m.item_id]["matches"].append(
-            {"bank": bank, "signal_type": m.signal_type, "distance": m.distance or 0,
-             "entry_id": str(m.entry_id), "labels": {}, "provenance": ""})
+            {"bank": bank, "signal_type": m.signal_type,
+             "distance": distance if semantic else int(distance),
+             "entry_id": str(m.entry_id), "labels": dict(labels or {}),
+             "provenance": provenance or "",
+             "similarity": round(1.0 - distance, 4) if semantic else None})
     for c in session.execute(select(Classification).where(Classification.item_id.in_(item_ids))
                              .order_by(Classification.id)).scalars():
         out[c.item_id]["classification"] = _classification(c)

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warding.audit.log import record_many
-from warding.cases.routing import reasons_for, severity_for
+from warding.cases.routing import RoutingPolicy, reasons_for, severity_for
 from warding.classify.base import Classifier, ClassifierResult
 from warding.db.models import (
     Bank,
@@ -189,11 +189,10 @@ class BulkPipeline:
         elif classifier is not None:
             self._repair([o for o in outcomes if o is not None and o.status == "duplicate"
                           and o.item_id is not None])
-        for i, first in ((i, firsts.get(o.external_id or "")) for i, o in enumerate(outcomes)
-                         if o is not None and o.status == "duplicate" and o.item_id is None):
-            first_outcome = outcomes[first] if first is not None else None
-            if first_outcome is not None:
-                outcomes[i].item_id = first_outcome.item_id  # type: ignore[union-attr]
+        for o in outcomes:  # a repeat within the batch: the item its first occurrence made
+            if o is not None and o.status == "duplicate" and o.item_id is None:
+                first = outcomes[firsts[o.external_id or ""]]
+                o.item_id = first.item_id if first is not None else None
         if self.pending and self.loader.ready():
             self.classify_pending()
         self._auto_actions(auto)
@@ -345,7 +344,9 @@ class BulkPipeline:
     def _repair(self, duplicates: list[ItemOutcome]) -> None:
         """Stored items with text and no classification (a crash before their deferred
         classification) are classified now."""
-        ids = [o.item_id for o in duplicates if o.item_id is not None]
+        waiting = {p.item_id for p in self.pending}
+        ids = list(dict.fromkeys(o.item_id for o in duplicates
+                                 if o.item_id is not None and o.item_id not in waiting))
         if not ids:
             return
         with self.app.transaction() as session:
@@ -368,7 +369,8 @@ class BulkPipeline:
     def classify_pending(self) -> None:
         """Classify the deferred items and open the cases their scores call for."""
         classifier = self.loader.wait()
-        pending, self.pending = self.pending, []
+        pending = list({p.item_id: p for p in self.pending}.values())
+        self.pending = []
         if classifier is None or not pending:
             return
         policy = self.loader.policy()
@@ -418,7 +420,7 @@ class BulkPipeline:
             self.auto_decided.append(case_id)
 
 
-def _flagged(result: ClassifierResult, policy: Any, words: int) -> bool:
+def _flagged(result: ClassifierResult, policy: RoutingPolicy, words: int) -> bool:
     return (result.assessed and result.score >= policy.classifier_threshold
             and words >= policy.classifier_min_words)
 
