@@ -285,6 +285,14 @@ def test_intake_on_postgres(pg_app: Warding) -> None:
     again = client.post("/api/items", headers=key, json=body).json()
     assert again["duplicates"] == 3
     assert count(pg_app) == 2
+    client.post("/api/items", headers=key, json={"source": "s", "items": [post(
+        9, outlinks=["https://example.invalid/a"], extra={"nested": [1, "two"]},
+        media=[{"filename": "a.png", "data_b64": b64(png_bytes(1))}])]})
+    item = client.get("/api/items/s/p9", headers=key).json()
+    assert item["outlinks"] == ["https://example.invalid/a"]
+    assert item["metadata"]["extra"] == {"nested": [1, "two"]}
+    assert item["posted_at"].startswith("2026-01-02T03:04:05")
+    assert item["media"][0]["mime"] == "image/png" and len(item["signals"]) >= 5
     client.close()
 
 

@@ -6,15 +6,20 @@ stored meanwhile is skipped, not an error, and no savepoint per item is needed.
 Their media, signals, matches, classifications and cases follow as one
 multi-row insert per table, and the audit events of the opened cases as one
 chained insert. The caller's transaction commits all of it at once.
+
+On PostgreSQL the rows travel as one JSON parameter expanded by the server
+(``json_populate_recordset`` over the table's row type): a statement with
+thousands of placeholders cost more to prepare on the client than to run.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import CursorResult, Table, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +38,31 @@ from warding.db.models import (
 ITEMS: Table = ContentItem.__table__  # type: ignore[assignment]
 MEDIA: Table = MediaObject.__table__  # type: ignore[assignment]
 CASES: Table = Case.__table__  # type: ignore[assignment]
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _pg_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+               conflict: Sequence[str] = (), returning: Sequence[str] = ()) -> CursorResult[Any]:
+    """``INSERT INTO table (cols) SELECT cols FROM json_populate_recordset(…)``: one parameter
+    for any number of rows (PostgreSQL)."""
+    cols = ", ".join(f'"{c}"' for c in rows[0])
+    sql = (f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM '
+           f'json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))')
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(returning)
+    payload = json.dumps(list(rows), default=_json_value, ensure_ascii=False)
+    return session.execute(text(sql), {"rows": payload})  # type: ignore[return-value]
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -60,6 +90,10 @@ def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple
     multi-row INSERTs by SQLAlchemy's "insertmanyvalues" (compiled once, then cached)."""
     if not rows:
         return {}
+    if _postgres(session):
+        result = _pg_insert(session, ITEMS, rows, conflict=("source", "external_id"),
+                            returning=("id", "source", "external_id"))
+        return {(s, e): i for i, s, e in result}
     stmt = (_insert(session, ITEMS)
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
             .returning(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id))
@@ -83,13 +117,18 @@ def insert_media_objects(session: Session, objects: Mapping[str, tuple[int, str]
     now = utcnow()
     rows = [{"sha256": d, "size": size, "mime": mime, "created_at": now}
             for d, (size, mime) in objects.items()]
+    if _postgres(session):
+        _pg_insert(session, MEDIA, rows, conflict=("sha256",))
+        return
     session.execute(_insert(session, MEDIA).on_conflict_do_nothing(index_elements=["sha256"]),
                     rows)
 
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     """One executemany INSERT of ``rows`` into ``model``'s table (nothing when empty)."""
-    if rows:
+    if rows and _postgres(session):
+        _pg_insert(session, model.__table__, rows)
+    elif rows:
         session.execute(insert(model.__table__), list(rows))
 
 
@@ -97,6 +136,9 @@ def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, 
     """Insert case rows; {item id: case id}."""
     if not rows:
         return {}
+    if _postgres(session):
+        return {item: case for case, item in _pg_insert(session, CASES, rows,
+                                                         returning=("id", "item_id"))}
     stmt = insert(CASES).returning(CASES.c.id, CASES.c.item_id)
     return {item: case for case, item in session.execute(stmt, list(rows))}
 
