@@ -38,7 +38,8 @@ def b64(data: bytes) -> str:
 
 
 @pytest.fixture
-def make(app_factory: Callable[..., Warding]) -> Iterator[Callable[..., tuple[Warding, TestClient]]]:
+def make(app_factory: Callable[..., Warding]
+         ) -> Iterator[Callable[..., tuple[Warding, TestClient]]]:
     clients: list[TestClient] = []
 
     def factory(**settings: Any) -> tuple[Warding, TestClient]:

@@ -101,6 +101,10 @@ class _Prepared:
     def words(self) -> int:
         return len(self.text.split())
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.raw.source, self.raw.external_id)
+
 
 @dataclass
 class _Pending:
@@ -274,30 +278,35 @@ class BulkPipeline:
             return auto
         with self.app.transaction() as session:
             inserted = store.insert_items(session, [_item_row(p, now) for p in fresh])
-            lost = [p for p in fresh if (p.raw.source, p.raw.external_id) not in inserted]
-            taken = store.ids_of(session, [(p.raw.source, p.raw.external_id) for p in lost])
-            stored = [p for p in fresh if (p.raw.source, p.raw.external_id) in inserted]
-            for p in stored:
-                p.item_id = inserted[(p.raw.source, p.raw.external_id)]
-            self._write_details(session, stored, now)
+            stored: list[tuple[int, _Prepared]] = []
+            lost: list[_Prepared] = []
+            for p in fresh:
+                item_id = inserted.get(p.key)
+                if item_id is None:
+                    lost.append(p)  # another writer stored it first
+                else:
+                    p.item_id = item_id
+                    stored.append((item_id, p))
+            taken = store.ids_of(session, [p.key for p in lost])
+            self._write_details(session, [p for _, p in stored], now)
             cases = store.insert_cases(session, [
-                store.case_row(p.item_id, p.reasons, severity_for(p.reasons), now)  # type: ignore[arg-type]
-                for p in stored if p.reasons])
-            opened = [(cases[p.item_id], p) for p in stored if p.item_id in cases]
-            self._opened(session, source, [(c, p.item_id, p.raw.external_id, p.reasons,  # type: ignore[misc]
-                                            p.matches) for c, p in opened])
+                store.case_row(i, p.reasons, severity_for(p.reasons), now)
+                for i, p in stored if p.reasons])
+            opened = [(cases[i], i, p) for i, p in stored if i in cases]
+            self._opened(session, source, [(c, i, p.raw.external_id, p.reasons, p.matches)
+                                           for c, i, p in opened])
             auto_banks = _auto_banks(session) if opened else set()
             store.reject_rows(session, source, rejections)
         for p in lost:
             outcomes[p.index] = ItemOutcome(p.raw.input_ref, p.raw.external_id, "duplicate",
-                                            item_id=taken.get((p.raw.source, p.raw.external_id)))
-        for p in stored:
+                                            item_id=taken.get(p.key))
+        for i, p in stored:
             outcomes[p.index] = ItemOutcome(p.raw.input_ref, p.raw.external_id, "accepted",
-                                            item_id=p.item_id, matches=p.matches,
-                                            classification=p.result, case_id=cases.get(p.item_id))  # type: ignore[arg-type]
+                                            item_id=i, matches=p.matches,
+                                            classification=p.result, case_id=cases.get(i))
             self.counts.matches += len(p.matches)
             self.counts.classified += p.result is not None
-        for case_id, p in opened:
+        for case_id, _, p in opened:
             hit = [m for m in p.matches if m.bank_id in auto_banks]
             if hit:
                 auto.append((case_id, hit[0]))
@@ -318,8 +327,8 @@ class BulkPipeline:
              "signal_type": m.signal_type, "value": m.value, "distance": m.distance,
              "created_at": now} for p in stored for m in p.matches])
         store.insert_rows(session, Classification, [
-            _classification_row(p.item_id, p.result, now)  # type: ignore[arg-type]
-            for p in stored if p.result is not None])
+            _classification_row(p.item_id, p.result, now)
+            for p in stored if p.result is not None and p.item_id is not None])
 
     def _opened(self, session: Session, source: str,
                 opened: list[tuple[int, int, str, list[dict[str, Any]], list[MatchResult]]]
