@@ -396,3 +396,40 @@ def test_deferred_scan_with_repeated_ids(app_factory: Callable[..., Warding],
     with w.transaction() as session:
         assert session.execute(select(func.count(Classification.id))).scalar_one() == 700
         assert session.execute(select(func.count(Case.id))).scalar_one() == summary.cases_opened
+
+
+def test_event_delivery_is_retried_then_dead_lettered(make: Any, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from warding.db.models import utcnow
+
+    receiver = Receiver(fail_first=1)
+    try:
+        w, client = make(event_webhook_url=receiver.url, action_max_attempts=2,
+                         action_worker_interval=0)
+        image = png_bytes(8)
+        known = tmp_path / "known.png"
+        known.write_bytes(image)
+        with w.transaction() as session:
+            bank = create_bank(session, "known", actor="test")
+            add_records(session, bank, records_for_files([known], w.signal_types, {}, "test",
+                                                         10**7), w.signal_types,
+                        actor="test", how="test")
+        key = api_key(w, "api")
+        for n in (1, 2):
+            client.post("/api/items", headers=key, json={"source": "s", "items": [
+                post(n, media=[{"filename": "k.png", "data_b64": b64(image)}])]})
+        assert deliver_due(w) == 1  # the first attempt of the first event got a 503
+        with w.transaction() as session:
+            states = sorted(session.execute(select(WebhookEvent.status)).scalars())
+        assert states == ["done", "failed"]
+        receiver.fail_first = 10
+        later = utcnow() + timedelta(hours=2)
+        assert deliver_due(w, now=later) == 0
+        with w.transaction() as session:
+            failed = session.execute(select(WebhookEvent).where(
+                WebhookEvent.status != "done")).scalar_one()
+            assert failed.status == "dead" and failed.attempts == 2
+            assert "503" in failed.detail
+    finally:
+        receiver.close()
