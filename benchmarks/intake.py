@@ -150,11 +150,14 @@ def models(work: Path) -> tuple[Path, str]:
     target = work / "models-data"
     if given:
         shutil.copytree(Path(given) / "baseline", target / "models" / "baseline")
-        return target, f"reused from {given}"
-    t0 = time.perf_counter()
-    cli(f"sqlite:///{work / 'train.db'}", target, "init")
-    cli(f"sqlite:///{work / 'train.db'}", target, "model", "train", "--data", str(SHARED))
-    return target, f"trained in {time.perf_counter() - t0:.0f} s"
+        how = "an existing model (WARDING_BENCH_MODELS)"
+    else:
+        t0 = time.perf_counter()
+        cli(f"sqlite:///{work / 'train.db'}", target, "init")
+        cli(f"sqlite:///{work / 'train.db'}", target, "model", "train", "--data", str(SHARED))
+        how = f"trained by this run in {time.perf_counter() - t0:.0f} s"
+    card = json.loads((target / "models" / "baseline" / "model.json").read_text("utf-8"))
+    return target, f"`{card.get('model', '?')}`, {how}"
 
 
 def data_dir(work: Path, name: str, trained: Path) -> Path:

@@ -48,7 +48,7 @@ def section(r: dict[str, Any]) -> str:
         f"{r['started']}, {r['minutes']} minutes. Posts: {r['posts']:,}, {r['posts_from']} "
         "(id, account, time, language, text); a bank `known` of "
         f"{r['bank_entries']:,} entries holds the text fingerprints of 1% of them and random "
-        f"MD5 hashes. Model: baseline, {r['model']}. Every figure is from this one run; each "
+        f"MD5 hashes. Model: {r['model']}. Every figure is from this one run; each "
         "command ran in a fresh process on a fresh database.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, shared with other developers' work. Load "

@@ -433,3 +433,25 @@ def test_event_delivery_is_retried_then_dead_lettered(make: Any, tmp_path: Path)
             assert "503" in failed.detail
     finally:
         receiver.close()
+
+
+def test_odd_text_and_long_ids_round_trip(make: Any) -> None:
+    """Lone surrogates (valid JSON escapes, invalid text) are replaced, never a 500; an id
+    over 512 characters is stored hashed and still found by the id the platform sent."""
+    w, client = make()
+    key = api_key(w, "api")
+    long_id = "L" * 600
+    raw = ('{"source": "s", "items": [{"id": "x1", "text": "caf\\u00e9 \\ud800 ok", '
+           '"extra": {"k\\udfff": ["\\ud800", 1.5, true, null]}}, '
+           '{"id": "' + long_id + '", "text": "A long id."}]}')
+    r = client.post("/api/items", headers={**key, "Content-Type": "application/json"},
+                    content=raw.encode())
+    assert r.status_code == 200, r.text
+    first, second = r.json()["items"]
+    assert first["status"] == second["status"] == "accepted"
+    assert second["external_id"].startswith("sha256:")
+    item = client.get("/api/items/s/x1", headers=key).json()
+    assert item["text"] == "café \ufffd ok"
+    assert item["metadata"]["extra"] == {"k\ufffd": ["\ufffd", 1.5, True, None]}
+    assert client.get(f"/api/items/s/{long_id}", headers=key).json()["item_id"] == \
+        second["item_id"]

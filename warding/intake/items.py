@@ -22,7 +22,9 @@ from warding.ingest._common import (
     is_raster_image,
     over_limit,
     reject,
+    scrub,
     sniff_mime,
+    stable_id,
     type_name,
 )
 from warding.ingest.base import Limits, MediaBlob, RawItem, Read
@@ -40,7 +42,8 @@ def item_ref(position: int, post_id: Any) -> str:
 
 
 def external_id_of(record: Any) -> str | None:
-    """The post's id as given (a string or a number), for answers; None when it has none."""
+    """The post's id as stored (a string or a number as text; one over 512 characters is
+    hashed, as for scans); None when it has none."""
     if not isinstance(record, dict):
         return None
     value = record.get("id")
@@ -48,8 +51,20 @@ def external_id_of(record: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
-    return text or None
+    text = scrub(str(value).strip())
+    return stable_id(text) if text else None
+
+
+def scrub_deep(value: Any) -> Any:
+    """``value`` with lone surrogates (from JSON escapes like ``\\ud800``) replaced in every
+    string, keys included, so that it can always be encoded again."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(str(k)): scrub_deep(v) for k, v in value.items()}
+    return value
 
 
 def safe_filename(name: str) -> str:
@@ -122,7 +137,7 @@ def to_item(record: Any, position: int, source: str, limits: Limits, input_ref: 
     blobs = inline_media(record.get("media"), limits) if media is None else media
     if isinstance(blobs, Reason):
         return reject(ref, blobs)
-    rest = {k: v for k, v in record.items() if k != "media"}
+    rest = {k: scrub_deep(v) for k, v in record.items() if k != "media"}
     read = record_to_item(rest, ref, source, Path("."), limits)  # media already taken out
     if isinstance(read, RawItem):
         read.media = blobs

@@ -59,7 +59,9 @@ class ClassificationOut(BaseModel):
 
 
 class ItemResultOut(BaseModel):
-    external_id: str | None = Field(description="The post's id as sent (null when it had none).")
+    external_id: str | None = Field(description="The post's id as stored: as sent, or "
+                                                "sha256:… for one over 512 characters "
+                                                "(null when it had none).")
     item_id: int | None = Field(description="Warding's id of the stored item (also for a "
                                             "duplicate: the item stored first).")
     status: Literal["accepted", "duplicate", "rejected"]

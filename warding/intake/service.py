@@ -32,8 +32,9 @@ from warding.db.models import (
     Signal,
 )
 from warding.errors import InvalidInput, NotFound
+from warding.ingest._common import scrub, stable_id
 from warding.ingest.base import MediaBlob, Read
-from warding.intake.items import external_id_of, item_ref, to_item
+from warding.intake.items import external_id_of, item_ref, scrub_deep, to_item
 from warding.intake.outbox import events_of_case
 from warding.pipeline.bulk import BulkPipeline, ItemOutcome
 from warding.pipeline.loader import shared_loader
@@ -158,8 +159,9 @@ def _iso(value: Any) -> str | None:
 def item_view(session: Session, source: str, external_id: str) -> dict[str, Any]:
     """The stored item with its signals, matches, classification, case, decisions,
     actions and webhook events; NotFound when there is none."""
+    stored_id = stable_id(scrub(external_id))  # as the post's id was stored
     item = session.execute(select(ContentItem).where(
-        ContentItem.source == source, ContentItem.external_id == external_id)).scalar_one_or_none()
+        ContentItem.source == source, ContentItem.external_id == stored_id)).scalar_one_or_none()
     if item is None:
         raise NotFound(f"no item {external_id!r} from source {source!r}")
     media = session.execute(select(ItemMedia, MediaObject)
@@ -177,7 +179,7 @@ def item_view(session: Session, source: str, external_id: str) -> dict[str, Any]
         "kind": item.kind, "url": item.url, "account": item.account,
         "posted_at": _iso(item.posted_at), "title": item.title, "text": item.text,
         "lang": item.lang, "outlinks": list(item.outlinks or []),
-        "metadata": dict(item.meta or {}), "ingested_at": _iso(item.ingested_at),
+        "metadata": scrub_deep(dict(item.meta or {})), "ingested_at": _iso(item.ingested_at),
         "media": [{"sha256": im.sha256, "name": im.name, "mime": mo.mime, "size": mo.size}
                   for im, mo in media],
         "signals": [{"type": s.signal_type, "value": s.value, "origin": s.origin}

@@ -7,9 +7,11 @@ Their media, signals, matches, classifications and cases follow as one
 multi-row insert per table, and the audit events of the opened cases as one
 chained insert. The caller's transaction commits all of it at once.
 
-On PostgreSQL the rows travel as one JSON parameter expanded by the server
-(``json_populate_recordset`` over the table's row type): a statement with
-thousands of placeholders cost more to prepare on the client than to run.
+The rows of each insert travel as one JSON parameter that the database expands
+itself (PostgreSQL: ``json_populate_recordset`` over the table's row type;
+SQLite: ``json_each``): a statement with thousands of placeholders cost more to
+build and bind on the client than to run. Values are stored as SQLAlchemy
+stores them (SQLite datetimes as UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text).
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, insert, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from warding.db.models import (
@@ -40,36 +41,41 @@ MEDIA: Table = MediaObject.__table__  # type: ignore[assignment]
 CASES: Table = Case.__table__  # type: ignore[assignment]
 
 
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _utc(value: datetime) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+def json_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+                conflict: Sequence[str] = (), returning: Sequence[str] = ()) -> Any:
+    """``INSERT INTO table (cols) SELECT … FROM <the rows as one JSON parameter>``, with
+    ``ON CONFLICT (conflict) DO NOTHING`` and ``RETURNING`` when asked; the result."""
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    if session.get_bind().dialect.name == "postgresql":
+        source = (f"SELECT {names} FROM "
+                  f'json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))')
 
+        def when(value: datetime) -> str:
+            return _utc(value).isoformat()
+    else:  # SQLite: objects and lists come out as JSON text, booleans as 0/1
+        picks = ", ".join(f"json_extract(value, '$.\"{c}\"')" for c in cols)
+        source = f"SELECT {picks} FROM json_each(:rows) WHERE true"  # WHERE: upsert syntax
 
-def _pg_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
-               conflict: Sequence[str] = (), returning: Sequence[str] = ()) -> CursorResult[Any]:
-    """``INSERT INTO table (cols) SELECT cols FROM json_populate_recordset(…)``: one parameter
-    for any number of rows (PostgreSQL)."""
-    cols = ", ".join(f'"{c}"' for c in rows[0])
-    sql = (f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM '
-           f'json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))')
+        def when(value: datetime) -> str:
+            return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return when(value)
+        raise TypeError(f"cannot store {type(value).__name__} in {table.name}")
+
+    sql = f'INSERT INTO "{table.name}" ({names}) {source}'
     if conflict:
         sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(returning)
-    payload = json.dumps(list(rows), default=_json_value, ensure_ascii=False)
-    return session.execute(text(sql), {"rows": payload})  # type: ignore[return-value]
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    payload = json.dumps(list(rows), default=encode, separators=(",", ":"))
+    return session.execute(text(sql), {"rows": payload})
 
 
 def existing_ids(session: Session, source: str, external_ids: Iterable[str]) -> dict[str, int]:
@@ -86,18 +92,12 @@ def existing_ids(session: Session, source: str, external_ids: Iterable[str]) -> 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert item rows (keys: column names); {(source, external id): id} of those inserted.
-    Rows whose (source, external id) is already stored are skipped. One statement, run as
-    multi-row INSERTs by SQLAlchemy's "insertmanyvalues" (compiled once, then cached)."""
+    Rows whose (source, external id) is already stored are skipped."""
     if not rows:
         return {}
-    if _postgres(session):
-        result = _pg_insert(session, ITEMS, rows, conflict=("source", "external_id"),
-                            returning=("id", "source", "external_id"))
-        return {(s, e): i for i, s, e in result}
-    stmt = (_insert(session, ITEMS)
-            .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id))
-    return {(s, e): i for i, s, e in session.execute(stmt, list(rows))}
+    result = json_insert(session, ITEMS, rows, conflict=("source", "external_id"),
+                         returning=("id", "source", "external_id"))
+    return {(s, e): i for i, s, e in result}
 
 
 def ids_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -112,35 +112,25 @@ def ids_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
 
 def insert_media_objects(session: Session, objects: Mapping[str, tuple[int, str]]) -> None:
     """Media objects {sha256: (size, mime)}; those already stored are kept as they are."""
-    if not objects:
-        return
-    now = utcnow()
-    rows = [{"sha256": d, "size": size, "mime": mime, "created_at": now}
-            for d, (size, mime) in objects.items()]
-    if _postgres(session):
-        _pg_insert(session, MEDIA, rows, conflict=("sha256",))
-        return
-    session.execute(_insert(session, MEDIA).on_conflict_do_nothing(index_elements=["sha256"]),
-                    rows)
+    if objects:
+        now = utcnow()
+        json_insert(session, MEDIA, [{"sha256": d, "size": size, "mime": mime, "created_at": now}
+                                     for d, (size, mime) in objects.items()],
+                    conflict=("sha256",))
 
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """One executemany INSERT of ``rows`` into ``model``'s table (nothing when empty)."""
-    if rows and _postgres(session):
-        _pg_insert(session, model.__table__, rows)
-    elif rows:
-        session.execute(insert(model.__table__), list(rows))
+    """One INSERT of ``rows`` into ``model``'s table (nothing when empty)."""
+    if rows:
+        json_insert(session, model.__table__, rows)
 
 
 def insert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
     """Insert case rows; {item id: case id}."""
     if not rows:
         return {}
-    if _postgres(session):
-        return {item: case for case, item in _pg_insert(session, CASES, rows,
-                                                         returning=("id", "item_id"))}
-    stmt = insert(CASES).returning(CASES.c.id, CASES.c.item_id)
-    return {item: case for case, item in session.execute(stmt, list(rows))}
+    return {item: case for case, item in json_insert(session, CASES, rows,
+                                                     returning=("id", "item_id"))}
 
 
 def case_row(item_id: int, reasons: list[dict[str, Any]], severity: int,
@@ -159,4 +149,4 @@ def reject_rows(session: Session, source: str, rejections: Sequence[tuple[str, s
 
 __all__ = ["Classification", "ItemMedia", "Match", "Signal", "case_row", "existing_ids",
            "ids_of", "insert_cases", "insert_items", "insert_media_objects", "insert_rows",
-           "reject_rows"]
+           "json_insert", "reject_rows"]
