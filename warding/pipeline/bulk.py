@@ -117,6 +117,20 @@ class _Pending:
     external_id: str = ""
 
 
+@dataclass
+class Batch:
+    """One batch between :meth:`BulkPipeline.prepare`, ``write`` and ``settle``."""
+
+    source: str
+    outcomes: list[ItemOutcome | None]
+    rejections: list[tuple[str, str]] = field(default_factory=list)
+    firsts: dict[str, int] = field(default_factory=dict)
+    fresh: list[_Prepared] = field(default_factory=list)
+    deferred: bool = False
+    classified: bool = False
+    auto: list[tuple[int, MatchResult]] = field(default_factory=list)
+
+
 def item_text(raw: RawItem) -> str:
     return "\n".join(p for p in (raw.title, raw.text) if p)
 
@@ -147,35 +161,41 @@ class BulkPipeline:
 
     # -- one batch --------------------------------------------------------------
     def process(self, source: str, reads: Sequence[Read]) -> list[ItemOutcome]:
-        outcomes: list[ItemOutcome | None] = [None] * len(reads)
-        rejections: list[tuple[str, str]] = []
-        firsts: dict[str, int] = {}
+        """Store one batch; what became of each read, in order."""
+        batch = self.prepare(source, reads)
+        self.write(batch)
+        return self.settle(batch)
+
+    def prepare(self, source: str, reads: Sequence[Read]) -> Batch:
+        """Steps 1-2 (no writes): may run while the previous batch is being written."""
+        batch = Batch(source, [None] * len(reads))
         candidates: list[tuple[int, RawItem]] = []
         for i, read in enumerate(reads):
             if isinstance(read, Rejection):
-                outcomes[i] = ItemOutcome(read.input, None, "rejected", error=read.reason)
-                rejections.append((read.input, read.reason))
-            elif read.external_id in firsts:
-                outcomes[i] = ItemOutcome(read.input_ref, read.external_id, "duplicate")
+                batch.outcomes[i] = ItemOutcome(read.input, None, "rejected", error=read.reason)
+                batch.rejections.append((read.input, read.reason))
+            elif read.external_id in batch.firsts:
+                batch.outcomes[i] = ItemOutcome(read.input_ref, read.external_id, "duplicate")
             else:
-                firsts[read.external_id] = i
+                batch.firsts[read.external_id] = i
                 candidates.append((i, read))
         with self.app.transaction() as session:
             known = store.existing_ids(session, source, [r.external_id for _, r in candidates])
-        fresh: list[_Prepared] = []
         for i, raw in candidates:
             if raw.external_id in known:
-                outcomes[i] = ItemOutcome(raw.input_ref, raw.external_id, "duplicate",
-                                          item_id=known[raw.external_id])
+                batch.outcomes[i] = ItemOutcome(raw.input_ref, raw.external_id, "duplicate",
+                                                item_id=known[raw.external_id])
                 continue
             prepared = self._prepare(i, raw)
             if isinstance(prepared, str):
-                outcomes[i] = ItemOutcome(raw.input_ref, raw.external_id, "rejected",
-                                          error=prepared)
-                rejections.append((raw.input_ref, prepared))
+                batch.outcomes[i] = ItemOutcome(raw.input_ref, raw.external_id, "rejected",
+                                                error=prepared)
+                batch.rejections.append((raw.input_ref, prepared))
             else:
-                fresh.append(prepared)
-        classifier, deferred = self._classifier_now()
+                batch.fresh.append(prepared)
+        fresh = batch.fresh
+        classifier, batch.deferred = self._classifier_now()
+        batch.classified = classifier is not None
         self._languages(fresh)
         if classifier is not None:
             self._score(classifier, fresh)
@@ -184,22 +204,31 @@ class BulkPipeline:
             self._explain(classifier, fresh)
         for p in fresh:
             p.reasons = reasons_for(p.matches, p.result, self.loader.policy(), words=p.words)
-        auto = self._write(source, fresh, rejections, outcomes)
+        return batch
+
+    def write(self, batch: Batch) -> None:
+        """Step 3, the batch's one transaction (database work only: it may run on another
+        thread while the next batch is prepared)."""
+        batch.auto = self._write(batch.source, batch.fresh, batch.rejections, batch.outcomes)
+
+    def settle(self, batch: Batch) -> list[ItemOutcome]:
+        """Step 4, after the commit: deferred classification, automatic decisions."""
+        outcomes = batch.outcomes
         self.loader.start()
-        if deferred:
-            self.pending += [_Pending(p.item_id, p.text, bool(p.reasons), source,
+        if batch.deferred:
+            self.pending += [_Pending(p.item_id, p.text, bool(p.reasons), batch.source,
                                       p.raw.external_id)
-                             for p in fresh if p.item_id is not None and p.text.strip()]
-        elif classifier is not None:
+                             for p in batch.fresh if p.item_id is not None and p.text.strip()]
+        elif batch.classified:
             self._repair([o for o in outcomes if o is not None and o.status == "duplicate"
                           and o.item_id is not None])
         for o in outcomes:  # a repeat within the batch: the item its first occurrence made
             if o is not None and o.status == "duplicate" and o.item_id is None:
-                first = outcomes[firsts[o.external_id or ""]]
+                first = outcomes[batch.firsts[o.external_id or ""]]
                 o.item_id = first.item_id if first is not None else None
         if self.pending and self.loader.ready():
             self.classify_pending()
-        self._auto_actions(auto)
+        self._auto_actions(batch.auto)
         return [o for o in outcomes if o is not None]
 
     def finish(self) -> None:

@@ -12,6 +12,7 @@ and duplicates nothing when the scan is run again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from warding.audit.log import record
 from warding.events import ScanCompleted
 from warding.ingest.base import Connector, RawItem, Rejection
-from warding.pipeline.bulk import BulkPipeline, ItemOutcome
+from warding.pipeline.bulk import Batch, BulkPipeline, ItemOutcome
 
 #: Reads per batch (one transaction each): the first batches are small, then
 #: :data:`BATCH` each.
@@ -105,10 +106,17 @@ class Scanner:
 
     def run(self, paths: Sequence[Path], progress: Progress | None = None) -> ScanSummary:
         self.summary.inputs = [str(p) for p in paths]
-        for batch in _batches(_reads(self.app, paths, self.source)):
-            self._count(self.pipeline.process(self.source, batch))
-            if progress:
-                progress(len(batch))
+        # Each batch is written on a second thread while the next one is prepared (the
+        # database works with the GIL released); only one write is in flight at a time.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warding-scan-write") as pool:
+            writing: tuple[Batch, Future[None]] | None = None
+            for reads in _batches(_reads(self.app, paths, self.source)):
+                batch = self.pipeline.prepare(self.source, reads)
+                if writing is not None:
+                    self._settle(*writing, progress)
+                writing = (batch, pool.submit(self.pipeline.write, batch))
+            if writing is not None:
+                self._settle(*writing, progress)
         self.pipeline.finish()
         s, counts = self.summary, self.pipeline.counts
         s.matches, s.classified = counts.matches, counts.classified
@@ -118,6 +126,13 @@ class Scanner:
             record(session, ScanCompleted(self.source, s.inputs, s.items, s.duplicates,
                                           len(s.errors), s.cases_opened), self.actor)
         return self.summary
+
+    def _settle(self, batch: Batch, written: Future[None], progress: Progress | None) -> None:
+        written.result()  # a failed write raises here
+        outcomes = self.pipeline.settle(batch)
+        self._count(outcomes)
+        if progress:
+            progress(len(outcomes))
 
     def _count(self, outcomes: list[ItemOutcome]) -> None:
         for o in outcomes:
