@@ -294,6 +294,21 @@ def test_intake_on_postgres(pg_app: Warding) -> None:
     assert item["metadata"]["extra"] == {"nested": [1, "two"]}
     assert item["posted_at"].startswith("2026-01-02T03:04:05")
     assert item["media"][0]["mime"] == "image/png" and len(item["signals"]) >= 5
+    from warding.audit.log import verify
+    from warding.banks.service import record_for_text
+
+    with pg_app.transaction() as session:
+        bank = create_bank(session, "known", actor="test")
+        add_records(session, bank, [record_for_text(TEXT.format(n=50), pg_app.signal_types, {},
+                                                    "test")], pg_app.signal_types,
+                    actor="test", how="test")
+    out = client.post("/api/items", headers=key, json={"source": "s", "items": [
+        post(50), post(51, text="Quite another note on bicycles, bread and rain."),
+        post(52, text=TEXT.format(n=50))]}).json()
+    assert [i["case_id"] is not None for i in out["items"]] == [True, False, True]
+    with pg_app.transaction() as session:
+        result = verify(session)
+        assert result.ok, result.problem
     client.close()
 
 
@@ -340,6 +355,11 @@ def test_classified_posts_open_cases_and_retries_repeat_the_answer(
     polled = client.get("/api/items/s/c1", headers=key).json()
     assert polled["case"]["reasons"][0]["kind"] == "classifier"
     assert polled["classification"]["explanation"]["top_features"]  # explained: it routed
+    from warding.audit.log import verify
+
+    with w.transaction() as session:  # the cases' events, inserted together, still chain
+        result = verify(session)
+        assert result.ok, result.problem
 
 
 def test_deferred_scan_ends_as_a_waiting_one(app_factory: Callable[..., Warding],

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from warding.db.jsonrows import json_insert
 from warding.db.models import AuditEvent, utcnow
 from warding.events import Event as WardingEvent
 
@@ -132,7 +133,7 @@ def record_many(session: Session, events: Sequence[WardingEvent], actor: str) ->
                      "subject": event.subject(), "data": data, "prev_hash": prev_hash,
                      "hash": digest})
         prev_hash = digest
-    session.execute(insert(AuditEvent), rows)
+    json_insert(session, AuditEvent.__table__, rows)  # type: ignore[arg-type]
     session.info[_HEAD] = prev_hash
 
 

@@ -7,22 +7,22 @@ Their media, signals, matches, classifications and cases follow as one
 multi-row insert per table, and the audit events of the opened cases as one
 chained insert. The caller's transaction commits all of it at once.
 
-The rows of each insert travel as one JSON parameter that the database expands
-itself (PostgreSQL: ``json_populate_recordset`` over the table's row type;
-SQLite: ``json_each``): a statement with thousands of placeholders cost more to
-build and bind on the client than to run. Values are stored as SQLAlchemy
-stores them (SQLite datetimes as UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text).
+The rows of each insert, and the ids looked up, travel as one JSON parameter
+(:mod:`warding.db.jsonrows`): a statement with thousands of placeholders cost more
+to build and bind on the client than to run.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select, text, tuple_
 from sqlalchemy.orm import Session
+
+from warding.db.jsonrows import json_insert, json_values
 
 from warding.db.models import (
     Case,
@@ -41,53 +41,16 @@ MEDIA: Table = MediaObject.__table__  # type: ignore[assignment]
 CASES: Table = Case.__table__  # type: ignore[assignment]
 
 
-def _utc(value: datetime) -> datetime:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def json_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
-                conflict: Sequence[str] = (), returning: Sequence[str] = ()) -> Any:
-    """``INSERT INTO table (cols) SELECT … FROM <the rows as one JSON parameter>``, with
-    ``ON CONFLICT (conflict) DO NOTHING`` and ``RETURNING`` when asked; the result."""
-    cols = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in cols)
-    if session.get_bind().dialect.name == "postgresql":
-        source = (f"SELECT {names} FROM "
-                  f'json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))')
-
-        def when(value: datetime) -> str:
-            return _utc(value).isoformat()
-    else:  # SQLite: objects and lists come out as JSON text, booleans as 0/1
-        picks = ", ".join(f"json_extract(value, '$.\"{c}\"')" for c in cols)
-        source = f"SELECT {picks} FROM json_each(:rows) WHERE true"  # WHERE: upsert syntax
-
-        def when(value: datetime) -> str:
-            return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    def encode(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return when(value)
-        raise TypeError(f"cannot store {type(value).__name__} in {table.name}")
-
-    sql = f'INSERT INTO "{table.name}" ({names}) {source}'
-    if conflict:
-        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(returning)
-    payload = json.dumps(list(rows), default=encode, separators=(",", ":"))
-    return session.execute(text(sql), {"rows": payload})
-
-
 def existing_ids(session: Session, source: str, external_ids: Iterable[str]) -> dict[str, int]:
     """{external id: item id} of the given ids already stored for ``source``."""
     ids = list(dict.fromkeys(external_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = session.execute(select(ContentItem.external_id, ContentItem.id).where(
-            ContentItem.source == source, ContentItem.external_id.in_(chunk)))
-        found.update({e: i for e, i in rows})
-    return found
+    if not ids:
+        return {}
+    rows = session.execute(
+        text(f"SELECT external_id, id FROM content_items WHERE source = :source "
+             f"AND external_id IN ({json_values(session, 'ids')})"),
+        {"source": source, "ids": json.dumps(ids)})
+    return {e: i for e, i in rows}
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
