@@ -24,17 +24,7 @@ from sqlalchemy.orm import Session
 
 from warding.db.jsonrows import json_insert, json_values
 
-from warding.db.models import (
-    Case,
-    Classification,
-    ContentItem,
-    IngestRejection,
-    ItemMedia,
-    Match,
-    MediaObject,
-    Signal,
-    utcnow,
-)
+from warding.db.models import Case, ContentItem, IngestRejection, MediaObject, utcnow
 
 ITEMS: Table = ContentItem.__table__  # type: ignore[assignment]
 MEDIA: Table = MediaObject.__table__  # type: ignore[assignment]
@@ -108,8 +98,3 @@ def reject_rows(session: Session, source: str, rejections: Sequence[tuple[str, s
     insert_rows(session, IngestRejection, [
         {"source": source, "input_ref": ref, "reason": reason, "created_at": now}
         for ref, reason in rejections])
-
-
-__all__ = ["Classification", "ItemMedia", "Match", "Signal", "case_row", "existing_ids",
-           "ids_of", "insert_cases", "insert_items", "insert_media_objects", "insert_rows",
-           "json_insert", "reject_rows"]
