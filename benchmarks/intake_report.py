@@ -54,7 +54,8 @@ def section(r: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, shared with other developers' work. Load "
         "average (1, 5, 15 min): " + "; ".join(f"{k2}: {v}" for k2, v in r["loads"].items())
         + ". A load above 1 means other work shared the two cores; the ratios compare runs "
-        "made minutes apart under the same conditions.",
+        "made minutes apart under the same conditions, and still move by a few hundredths "
+        "from one run to the next as that other work comes and goes.",
         "",
         "| what | target | measured | met |",
         "|---|---|---|---|",
