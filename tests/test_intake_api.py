@@ -475,3 +475,51 @@ def test_odd_text_and_long_ids_round_trip(make: Any) -> None:
     assert item["metadata"]["extra"] == {"k\ufffd": ["\ufffd", 1.5, True, None]}
     assert client.get(f"/api/items/s/{long_id}", headers=key).json()["item_id"] == \
         second["item_id"]
+
+
+def test_concurrent_requests_with_the_same_posts_store_each_once(make: Any) -> None:
+    """Two requests racing with the same posts: each post is accepted by exactly one of them
+    (the other answers duplicate, with the same item id) and stored once."""
+    import threading
+
+    from warding.intake.service import ingest
+
+    w, _ = make()
+    posts = [post(n) for n in range(200)]
+    answers: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            answers.append(ingest(w, "race", posts, actor="test").body)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(a["accepted"] for a in answers) == 200
+    assert sum(a["duplicates"] for a in answers) == 200
+    ids = [{i["external_id"]: i["item_id"] for i in a["items"]} for a in answers]
+    assert ids[0] == ids[1]
+    assert count(w) == 200
+
+
+def test_a_post_stored_by_another_writer_meanwhile_is_a_duplicate(
+        make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The known-ids check can miss an item that another writer commits just after it; the
+    insert then skips it (ON CONFLICT DO NOTHING) and the answer is duplicate, with its id."""
+    from warding.intake.service import ingest
+    from warding.pipeline import store
+
+    w, _ = make()
+    first = ingest(w, "race", [post(1), post(2)], actor="test").body
+    monkeypatch.setattr(store, "existing_ids", lambda *a, **k: {})  # the check sees nothing
+    again = ingest(w, "race", [post(1), post(3), post(2)], actor="test").body
+    assert [i["status"] for i in again["items"]] == ["duplicate", "accepted", "duplicate"]
+    assert again["items"][0]["item_id"] == first["items"][0]["item_id"]
+    assert again["items"][2]["item_id"] == first["items"][1]["item_id"]
+    assert count(w) == 3
