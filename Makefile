@@ -63,6 +63,10 @@ analysis: $(STAMP)
 bench-analytics: $(STAMP)
 	$(BIN)/python -m benchmarks.analytics
 
+.PHONY: bench-intake
+bench-intake: $(STAMP) postgres
+	$(BIN)/python -m benchmarks.intake
+
 .PHONY: bench-detection model-card
 bench-detection: $(STAMP)
 	$(BIN)/python -m benchmarks.detection

@@ -120,6 +120,12 @@ def api_table(ids: dict[str, Any]) -> list[Entry]:
         ("POST", "/api/match", "match", {"json": {"url": "https://example.invalid/x"}}),
         ("POST", "/api/hash", "match", {"files": {"file": ("a.png", png_bytes(), "image/png")}}),
         ("POST", "/api/classify", "classify", {"json": {"text": "Placeholder text."}}),
+        ("POST", "/api/items", "scan",
+         {"json": {"source": "authz", "items": [{"id": "a1", "text": "Placeholder text."}]}}),
+        ("POST", "/api/items/upload", "scan",
+         {"data": {"source": "authz", "id": "u1"},
+          "files": {"file": ("a.png", png_bytes(), "image/png")}}),
+        ("GET", "/api/items/authz/a1", "scan", {}),
         ("GET", "/api/actions", "view_actions", {}),
         ("GET", "/api/actions/attempts", "view_actions", {}),
         ("GET", f"/api/actions/{ids['action']}", "view_actions", {}),
@@ -279,6 +285,8 @@ def test_every_api_endpoint_is_in_the_openapi_document(
         parts = path.split("?")[0].replace("/c/bank/demo", "/c/bank/{bank_name}").split("/")
         if len(parts) > 3 and parts[2] in names and parts[3] not in ("next", "attempts", "run"):
             parts[3] = names[parts[2]]
+        if len(parts) == 5 and parts[2] == "items":
+            parts[3:] = ["{source}", "{external_id}"]
         template = "/".join(parts)
         assert template in spec["paths"], template
         assert method.lower() in spec["paths"][template], (method, template)

@@ -98,6 +98,7 @@ class Warding:
 
     def reset_classifier(self) -> None:
         self._classifier = None
+        self._index_cache.pop("classifier_loader", None)  # warding.pipeline.loader
 
     def action_sinks(self) -> list[ActionSink]:
         from warding.plugins import action_sink_classes

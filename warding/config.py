@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         default=5.0, ge=0,
         description="Seconds between two runs of the web server's action retry worker; 0 turns it off.",
     )
+    event_webhook_url: str | None = Field(
+        default=None,
+        description="Platform webhook that receives signed events when intake or a scan opens a "
+                    "case (case.opened); no call leaves the machine when unset.",
+    )
+    intake_max_items: int = Field(
+        default=1000, ge=1, description="Most posts accepted in one POST /api/items request."
+    )
+    intake_max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024,
+        description="Largest POST /api/items request body, in bytes (inline media included).",
+    )
     notice_redress_url: str | None = Field(
         default=None,
         description="Where uploaders complain about a decision; named in every statement of reasons.",

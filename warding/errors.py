@@ -21,3 +21,7 @@ class PermissionDenied(WardingError):
 
 class Conflict(WardingError):
     """The request conflicts with the current state (e.g. a case already decided)."""
+
+
+class TooLarge(InvalidInput):
+    """An input is over a size limit (HTTP 413); the message names it and the limit."""

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from warding.actions.executor import run_pending
+from warding.intake.outbox import deliver_due
 
 log = logging.getLogger("warding.actions")
 
@@ -51,6 +52,13 @@ class ActionWorker:
                 continue
             if done:
                 log.info("action worker ran %d action(s)", len(done))
+            try:
+                delivered = deliver_due(self.app)  # intake's webhook events (issue 13)
+            except Exception:
+                log.exception("webhook event delivery failed")
+                continue
+            if delivered:
+                log.info("action worker delivered %d webhook event(s)", delivered)
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()

@@ -17,18 +17,21 @@ def run(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Run every due action once (retries included); for use from cron when no server runs."""
+    """Run every due action once (retries included) and send due webhook events; for use from cron when no server runs."""
     from warding.actions.executor import run_pending
+
+    from warding.intake.outbox import deliver_due
 
     w = get_app(ctx)
     with friendly_errors():
         ran = run_pending(w)
+        events = deliver_due(w)
     if as_json:
-        emit_json({"ran": ran})
+        emit_json({"ran": ran, "events_delivered": events})
     else:
         for r in ran:
             typer.echo(f"action {r['action_id']}\t{r['sink']}\t{r['status']}\t{r['detail']}")
-        typer.echo(f"{len(ran)} action(s) run")
+        typer.echo(f"{len(ran)} action(s) run; {events} webhook event(s) delivered")
 
 
 @app.command("list")

@@ -150,7 +150,8 @@ def scan(
                       console=err_console(), transient=True,
                       disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("scan", total=None)
-            summary = scan_paths(w, paths, source, progress=lambda n: progress.advance(task, n))
+            summary = scan_paths(w, paths, source, defer_classifier=True,
+                                 progress=lambda n: progress.advance(task, n))
     if as_json:
         emit_json(summary.as_json())
         return

@@ -11,6 +11,7 @@ from warding.db import models_analytics  # noqa: F401  (issue 6)
 from warding.db import models_review  # noqa: F401  (issue 5: review console, actions)
 from warding.db import models_semantic  # noqa: F401  (issue 4: semantic matching)
 from warding.db import models_matching  # noqa: F401
+from warding.db import models_intake  # noqa: F401  (issue 13: live intake)
 from warding.db.models import Base
 
 metadata = Base.metadata

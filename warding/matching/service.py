@@ -78,14 +78,25 @@ class MatchEngine:
 
     def lookup_all(self, signals: Iterable[SignalValue]) -> list[MatchResult]:
         """Matches of all ``signals``; one per (bank, entry, signal type), closest first."""
-        sigs = [(s.signal_type, s.value) for s in signals]
-        best: dict[tuple[int, int, str], MatchResult] = {}
-        for results in self.lookup_many(sigs):
+        return self.lookup_groups([signals])[0]
+
+    def lookup_groups(self, groups: Sequence[Iterable[SignalValue]]) -> list[list[MatchResult]]:
+        """:meth:`lookup_all` of each group (the signals of one item), with one search per
+        signal type for all groups together (the bulk pipeline's batches)."""
+        sigs: list[tuple[str, str]] = []
+        owner: list[int] = []
+        for g, signals in enumerate(groups):
+            for s in signals:
+                sigs.append((s.signal_type, s.value))
+                owner.append(g)
+        best: list[dict[tuple[int, int, str], MatchResult]] = [{} for _ in groups]
+        for g, results in zip(owner, self.lookup_many(sigs) if sigs else [], strict=True):
             for result in results:
                 key = (result.bank_id, result.entry_id, result.signal_type)
-                if key not in best or best[key].distance > result.distance:
-                    best[key] = result
-        return sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id, r.signal_type))
+                if key not in best[g] or best[g][key].distance > result.distance:
+                    best[g][key] = result
+        return [sorted(b.values(), key=lambda r: (r.distance, r.bank, r.entry_id, r.signal_type))
+                for b in best]
 
     def lookup_many(self, queries: Sequence[tuple[str, str]], *, banks: set[str] | None = None,
                     include_disabled: bool = False) -> list[list[MatchResult]]:

@@ -152,8 +152,14 @@ def extract_urls(text: str) -> list[str]:
     return split_entities(text)[1]
 
 
+# Tokens holding none of these characters are left as they are by fold_token (a shortcut).
+_FOLDABLE_RE = re.compile("[" + re.escape("".join(sorted(set(HOMOGLYPHS) | set(LEET)))) + "]")
+
+
 def fold_token(token: str) -> str:
     """Fold look-alike letters and leetspeak in one casefolded token (steps 5-6)."""
+    if _FOLDABLE_RE.search(token) is None:
+        return token  # neither table would change it
     if any("a" <= ch <= "z" for ch in token):
         token = token.translate(_HOMOGLYPH_TABLE)
     if any(ch.isalpha() for ch in token):
@@ -161,13 +167,28 @@ def fold_token(token: str) -> str:
     return token
 
 
+class _SpaceTable(dict[int, int | str]):
+    """``str.translate`` table: punctuation, symbols, separators and control/format/unassigned
+    characters (categories P, S, Z, C) become a space, others stay; filled as characters are
+    first seen, so a translation is one C-level pass."""
+
+    def __missing__(self, cp: int) -> int | str:
+        value: int | str = " " if unicodedata.category(chr(cp))[0] in "PSZC" else cp
+        self[cp] = value
+        return value
+
+
+_SPACE_TABLE = _SpaceTable()
+
+
 def _strip_punctuation(text: str) -> str:
-    text = text.translate(_APOSTROPHES)
-    return "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text)
+    return text.translate(_APOSTROPHES).translate(_SPACE_TABLE)
 
 
+@functools.lru_cache(maxsize=64)
 def normalize_text(text: str) -> str:
-    """The fingerprint form of ``text`` (see the module docstring).
+    """The fingerprint form of ``text`` (see the module docstring). The last few results
+    are kept: the ``text`` and ``text_near`` signals of one item both start from it.
 
     >>> normalize_text("Ｈ3ll0,  w\u200bоrld! #tag https://example.com")
     'hello world'

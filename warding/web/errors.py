@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from warding.classify.base import ModelMissing
-from warding.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WardingError
+from warding.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooLarge,
+    WardingError,
+)
 from warding.web.deps import NotAuthenticated
 from warding.web.templating import render
 
@@ -39,6 +46,8 @@ def wants_json(request: Request) -> bool:
 def status_for(exc: WardingError) -> int:
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, TooLarge):
+        return 413
     if isinstance(exc, InvalidInput):
         return 422
     if isinstance(exc, PermissionDenied):

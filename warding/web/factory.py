@@ -18,6 +18,7 @@ from warding.web.routers import (
     api_audit,
     api_banks,
     api_cases,
+    api_items,
     api_match,
     api_me,
     api_statements,
@@ -52,8 +53,12 @@ DESCRIPTION = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the server runs, the index keeper keeps the match engine warm and a worker
-    retries due actions (webhooks with backoff)."""
+    """While the server runs, the index keeper keeps the match engine warm, the classifier
+    is loaded for intake, and a worker retries due actions (webhooks with backoff) and sends
+    intake's webhook events."""
+    from warding.pipeline.loader import shared_loader
+
+    shared_loader(app.state.warding)  # intake's classifier loads in the background now
     async with index_lifespan(app):
         async with _action_worker(app):
             yield
@@ -101,6 +106,7 @@ def create_app(w: Warding) -> FastAPI:
     for module in (console_cases, console_settings, console_actions, console_admin,  # issue 5
                    api_actions, api_statements, api_users, api_me):
         app.include_router(module.router)
+    app.include_router(api_items.router)  # live intake (issue 13)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         SessionMiddleware,

@@ -1,0 +1,1 @@
+"""Live intake: platforms send posts to ``POST /api/items`` (issue 13)."""
