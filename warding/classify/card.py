@@ -96,7 +96,7 @@ def render(fig: dict[str, Any]) -> str:
         "provenance and cautions). Run of "
         f"{datetime.now(UTC).date().isoformat()} on {tp['machine']}, {fig['seconds']:.0f} s.",
         "",
-        "What is measured: two classifiers for new content (`baseline`: character n-grams; "
+        "What is measured: two classifiers for new content (`baseline`: character and word n-grams; "
         "`hybrid`: the same plus a multilingual sentence embedding), cross-lingual semantic "
         "matching of bank texts (`text_semantic`), language identification, and throughput. "
         "Every classifier figure is on **accounts the model never saw** (split by account, never "
