@@ -73,7 +73,7 @@ def test_held_out_figures_stay_within_their_floors(
     """Regression floors a little below the model card's figures (docs/model-card.md): a
     change that makes detection or equal treatment worse fails here."""
     report, _ = real
-    assert report.violating_recall is not None and report.violating_recall >= 0.83
+    assert (report.rate("propaganda") or 0.0) >= 0.83
     assert (report.rate("everyday") or 1.0) <= 0.02
     worst = max(report.rate(k) or 0.0 for k in report.flags if k.startswith("everyday:"))
     assert worst <= 0.03

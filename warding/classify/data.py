@@ -181,7 +181,8 @@ def load_examples(data_dir: Path | None = None) -> list[Example]:
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     tweets, news, forum = source_files(data_dir)
-    out = _tweet_examples(tweets, post_labels(data_dir))
+    rows = list(_read_jsonl(tweets))  # read once: for the labels' texts and the examples
+    out = _tweet_examples(tweets, rows, post_labels(data_dir, rows))
     for row in _read_jsonl(news):
         topic = row.get("topic")
         out.append(
@@ -220,31 +221,38 @@ def _text_key(text: str) -> str:
     return " ".join(text.split())
 
 
-def _read_post_labels(path: Path, ids: dict[str, str], out: dict[str, str]) -> None:
-    for row in _read_jsonl(path):
-        label = _field(row, "label", path)
-        if label not in POST_LABEL_MAP:
-            raise DataMissing(f"{path}: unknown post label {label!r}")
-        text = ids.get(_field(row, "id", path))
-        if text is not None:
-            out.setdefault(_text_key(text), label)
-
-
-def post_labels(data_dir: Path) -> dict[str, str]:
-    """Per-post label by (whitespace-folded) text: the shared labels first, then the
-    project's own for texts the shared file does not cover. Empty when neither exists."""
-    tweets = Path(data_dir) / SOURCES[0][0] / SOURCES[0][1]
-    ids = {_field(r, "id", tweets): _field(r, "text", tweets) for r in _read_jsonl(tweets)}
+def read_post_labels(path: Path) -> dict[str, str]:
+    """``{tweet id: per-post label}`` of a label file (empty when there is none); raise
+    DataMissing on a row without an id or with an unknown label."""
     out: dict[str, str] = {}
-    for path in (Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS):
-        if path.is_file():
-            _read_post_labels(path, ids, out)
+    if path.is_file():
+        for row in _read_jsonl(path):
+            label = _field(row, "label", path)
+            if label not in POST_LABEL_MAP:
+                raise DataMissing(f"{path}: unknown post label {label!r}")
+            out.setdefault(_field(row, "id", path), label)
     return out
 
 
-def _tweet_examples(tweets: Path, labels: dict[str, str]) -> list[Example]:
+def post_labels(data_dir: Path, tweets: Sequence[dict[str, object]]) -> dict[str, str]:
+    """Per-post label by (whitespace-folded) text of the ``tweets`` rows: the shared labels
+    first, then the project's own for texts the shared file does not cover. Empty when
+    neither exists."""
+    path = Path(data_dir) / SOURCES[0][0] / SOURCES[0][1]
+    ids = {_field(r, "id", path): _field(r, "text", path) for r in tweets}
+    out: dict[str, str] = {}
+    for labels in (Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS):
+        for tweet_id, label in read_post_labels(labels).items():
+            text = ids.get(tweet_id)
+            if text is not None:
+                out.setdefault(_text_key(text), label)
+    return out
+
+
+def _tweet_examples(tweets: Path, rows: Sequence[dict[str, object]],
+                    labels: dict[str, str]) -> list[Example]:
     out: list[Example] = []
-    for row in _read_jsonl(tweets):
+    for row in rows:
         raw = _field(row, "label", tweets)
         if raw not in _TWEET_LABELS:
             raise DataMissing(f"{tweets}: unknown label {raw!r}")

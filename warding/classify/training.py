@@ -52,21 +52,21 @@ from warding.classify.baseline import (
     DECISION_THRESHOLD,
     BaselineClassifier,
     HybridClassifier,
+    assessable,
     sigmoid,
 )
 from warding.classify.calibration import THRESHOLD_RECALL, choose_threshold, fit_platt
 from warding.classify.data import (
-    Example,
-    account_split,
     POST_LABELS,
     PROJECT_POST_LABELS,
+    Example,
+    account_split,
     everyday_file,
     fold_of_groups,
     load_examples,
     parallel_file,
     source_files,
 )
-from warding.classify.baseline import assessable
 from warding.classify.evaluation import (
     ClassMetrics,
     flag_counts,
@@ -152,30 +152,6 @@ class TrainReport:
     def count(self, key: str) -> tuple[int, int]:
         k, n = self.flags.get(key, (0, 0))
         return int(k), int(n)
-
-    @property
-    def violating_recall(self) -> float | None:
-        return self.rate("propaganda")
-
-    @property
-    def violating_recall_assessed(self) -> float | None:
-        return self.rate("propaganda_assessed")
-
-    @property
-    def fpr_news(self) -> float | None:
-        return self.rate("news")
-
-    @property
-    def fpr_news_terrorism(self) -> float | None:
-        return self.rate("news_terrorism")
-
-    @property
-    def n_news_terrorism_test(self) -> int:
-        return self.count("news_terrorism")[1]
-
-    @property
-    def fpr_discussion(self) -> float | None:
-        return self.rate("discussion")
 
     def metrics(self) -> dict[str, Any]:
         """The deterministic figures (no path, no timing), as stored in model.json."""

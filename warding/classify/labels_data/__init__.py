@@ -7,29 +7,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from warding.classify.data import POST_LABELS, PROJECT_POST_LABELS
-
-
-def _read(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if path.is_file():
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    row = json.loads(line)
-                    out[str(row["id"])] = str(row["label"])
-    return out
+from warding.classify.data import POST_LABELS, PROJECT_POST_LABELS, read_post_labels
 
 
 def label_summary(data_dir: Path) -> dict[str, Any]:
     """How many project labels there are, and how far they agree with the shared labels on
     the tweets both labelled (the blind re-labelling check)."""
-    ours = _read(PROJECT_POST_LABELS)
-    shared = _read(Path(data_dir) / POST_LABELS[0] / POST_LABELS[1])
+    ours = read_post_labels(PROJECT_POST_LABELS)
+    shared = read_post_labels(Path(data_dir) / POST_LABELS[0] / POST_LABELS[1])
     both = [i for i in ours if i in shared]
     agree = sum(ours[i] == shared[i] for i in both)
     agree_prop = sum((ours[i] == "propaganda") == (shared[i] == "propaganda") for i in both)
