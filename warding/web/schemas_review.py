@@ -171,12 +171,12 @@ class UsersOut(BaseModel):
 
 class UserCreateIn(_In):
     username: str = Field(min_length=1, max_length=120)
-    role: Literal["admin", "reviewer", "analyst", "api"]
+    role: Literal["admin", "reviewer", "analyst", "legal", "api"]
     password: str = Field(min_length=12, max_length=1024)
 
 
 class UserUpdateIn(_In):
-    role: Literal["admin", "reviewer", "analyst", "api"] | None = None
+    role: Literal["admin", "reviewer", "analyst", "legal", "api"] | None = None
     active: bool | None = None
 
 
