@@ -110,3 +110,18 @@ class StatementOfReasons(Base):
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A removal order may forbid telling the uploader (TCO Art. 11(3)): the statement is
+    # kept back until then and released (released_at) once the date has passed.
+    withheld_until: Mapped[datetime | None] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
+
+
+class DecisionContext(Base):
+    """Why a decision was taken when it was not a review (a removal order, a complaint):
+    passed to the action sinks with the request (``ActionRequest.context``)."""
+
+    __tablename__ = "decision_contexts"
+
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
