@@ -157,6 +157,32 @@ class Settings(BaseSettings):
         default_factory=lambda: ["sample", "fb_threatexchange", "ncmec", "stop_ncii", "tat"],
         description="Exchange API types (threatexchange's) that exchanges may use.",
     )
+    # -- legal workflows (issue 14, docs/legal.md) --------------------------------------
+    provider_name: str = Field(
+        default="", description="The hosting service provider's name, as Annex II and the "
+        "reports give it.")
+    provider_contact_point: str = Field(
+        default="", description="The provider's contact point for removal orders (TCO Art. 15), "
+        "e.g. an e-mail address; given in Annex II.")
+    provider_member_state: str = Field(
+        default="", description="Member State of the provider's main establishment or legal "
+        "representative (two-letter code), given in Annex II.")
+    provider_authorised_person: str = Field(
+        default="", description="The person authorised to sign Annex II and Annex III forms "
+        "for the provider.")
+    legal_alert_minutes: float = Field(
+        default=15.0, ge=0, description="Minutes before a removal order's deadline when it "
+        "alerts (event webhook removal_order.due_soon and a console banner).")
+    preservation_days: int = Field(
+        default=183, ge=1, description="How long removed content and its data are kept after "
+        "the removal (TCO Art. 6(2): six months), unless extended.")
+    complaint_days: int = Field(
+        default=14, ge=1, description="Days within which a complaint against a removal is to "
+        "be decided (the clock shown; TCO Art. 10(2) says 'without undue delay').")
+    law_enforcement_webhook_url: str | None = Field(
+        default=None, description="Where a case flagged as an imminent threat to life is sent "
+        "at once (TCO Art. 14(5)); signed like the other webhooks. Unset: the flag is "
+        "recorded and shown, and nothing leaves the machine.")
 
     @property
     def media_dir(self) -> Path:

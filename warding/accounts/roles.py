@@ -8,7 +8,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"view_cases", "decide", "view_media", "manage_banks", "view_banks",
                         "scan", "match", "classify", "manage_users", "view_audit", "view_stats",
                         "view_actions", "manage_actions", "view_statements", "own_settings",
-                        "legal", "view_legal"}),
+                        "legal", "view_legal", "submit_notice"}),
     "reviewer": frozenset({"view_cases", "decide", "view_media", "view_banks", "match",
                            "classify", "view_actions", "view_statements", "own_settings",
                            "view_legal"}),
@@ -18,10 +18,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Reviewers see the orders, notices and complaints of the cases they can open.
     "legal": frozenset({"view_cases", "view_media", "view_banks", "match", "view_stats",
                         "view_actions", "view_statements", "own_settings", "legal",
-                        "view_legal"}),
+                        "view_legal", "submit_notice"}),
     # The platform's own client: matching, banks, and the statements it passes on.
+    # It also forwards the DSA notices its users send (submit_notice).
     "api": frozenset({"view_banks", "match", "classify", "scan", "manage_banks",
-                      "view_statements"}),
+                      "view_statements", "submit_notice"}),
 }
 
 

@@ -27,6 +27,10 @@ class ActionRequest:
     item: dict[str, Any] = field(default_factory=dict)
     kind: str = "decision"
     supersedes_decision_id: int | None = None
+    # Why the decision was taken when it was not a review: {"source": "removal_order",
+    # "order_reference", "measure": "removed"|"disabled", ...} or {"source": "complaint", ...}
+    # (table decision_contexts, written by warding.legal). Empty for reviews.
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

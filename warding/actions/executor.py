@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from warding.actions.base import ActionOutcome, ActionRequest
 from warding.audit.log import record
 from warding.db.models import Action, Case, ContentItem, Decision, utcnow
-from warding.db.models_review import ActionAttempt, ActionSchedule
+from warding.db.models_review import ActionAttempt, ActionSchedule, DecisionContext
 from warding.events import ActionDeadLettered, ActionExecuted
 
 log = logging.getLogger("warding.actions")
@@ -97,6 +97,7 @@ def build_request(session: Session, action: Action) -> ActionRequest:
     assert decision is not None and case is not None
     item = session.get(ContentItem, case.item_id)
     assert item is not None
+    context = session.get(DecisionContext, decision.id)
     return ActionRequest(
         idempotency_key=action.idempotency_key,
         case_id=case.id,
@@ -110,6 +111,7 @@ def build_request(session: Session, action: Action) -> ActionRequest:
               "account": item.account},
         kind=decision.kind,
         supersedes_decision_id=decision.supersedes_id,
+        context=dict(context.context) if context is not None else {},
     )
 
 

@@ -27,15 +27,16 @@ so a sink asked twice writes once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
 from warding.audit.log import record
 from warding.db.models import Case, ContentItem, Decision, utcnow
-from warding.db.models_review import StatementOfReasons
+from warding.db.models_review import DecisionContext, StatementOfReasons
 from warding.errors import NotFound
 from warding.events import StatementIssued
 
@@ -81,6 +82,30 @@ RESTRICTIONS = {
 }
 
 
+def _context(session: Session, decision: Decision) -> dict[str, Any]:
+    row = session.get(DecisionContext, decision.id)
+    return dict(row.context) if row is not None else {}
+
+
+def _origin(case: Case, context: dict[str, Any]) -> tuple[str, bool]:
+    """How the content came to be assessed, in words; and whether on own initiative."""
+    if context.get("source") == "removal_order":
+        return (f"was the subject of the removal order {context.get('order_reference')} issued by "
+                f"a competent authority of {context.get('member_state') or 'a Member State'} "
+                "under Art. 3 of Regulation (EU) 2021/784.", False)
+    if context.get("source") == "complaint":
+        return ("was assessed again after a complaint against its removal (Regulation (EU) "
+                "2021/784, Art. 10; Regulation (EU) 2022/2065, Art. 20).", False)
+    kinds = {str(r.get("kind")) for r in case.reasons or []}
+    if "removal_order" in kinds:
+        return ("was the subject of a removal order under Art. 3 of Regulation (EU) 2021/784.",
+                False)
+    if "notice" in kinds:
+        return ("was reviewed after a notice of allegedly illegal content (Regulation (EU) "
+                "2022/2065, Art. 16).", False)
+    return "was reviewed on the service's own initiative, not after a notice.", True
+
+
 def restriction_for(decision: Decision, previous: Decision | None) -> str | None:
     """The restriction a decision imposes or lifts; None when there is nothing to tell."""
     if decision.violating:
@@ -123,15 +148,22 @@ def build_statement(session: Session, case: Case, decision: Decision,
         category or "", ("incompatible_with_terms", "the platform's terms of service",
                          "terrorist or violent extremist content"))
     posted = item.posted_at.isoformat() if item.posted_at else None
+    context = _context(session, decision)
+    origin, own_initiative = _origin(case, context)
     facts = (
         f"The content {item.source}:{item.external_id}"
         + (f" posted on {posted[:10]}" if posted else "")
         + (f" by the account {item.account}" if item.account else "")
-        + " was reviewed on the service's own initiative, not after a notice."
+        + f" {origin}"
     )
     if found:
         facts += " It was flagged because " + "; ".join(found) + "."
-    facts += f" A reviewer then decided: {decision.reason}"
+    if context.get("source") == "removal_order":
+        facts += f" The service complied with the order: {decision.reason}"
+    elif context.get("source") == "complaint":
+        facts += f" A person reviewed the complaint and decided: {decision.reason}"
+    else:
+        facts += f" A reviewer then decided: {decision.reason}"
     if restriction == "restriction_lifted" and decision.exemption:
         facts += (f" The content was found to serve {decision.exemption.replace('_', '-')} "
                   "purposes, which Art. 1(3) of the regulation protects.")
@@ -169,7 +201,8 @@ def build_statement(session: Session, case: Case, decision: Decision,
                         "duration": "indefinite" if restriction != "restriction_lifted"
                         else "not applicable"},
         "facts_and_circumstances": facts,
-        "own_initiative": True,
+        "own_initiative": own_initiative,
+        "source": context.get("source") or ("notice" if not own_initiative else "own_initiative"),
         "automated_means": {"detection": detected_automatically,
                             "decision": bool(decision.automated),
                             "description": automated_text},
@@ -220,10 +253,12 @@ def issue_statement(session: Session, idempotency_key: str, case_id: int, decisi
     item = session.get(ContentItem, case.item_id)
     assert item is not None
     body = build_statement(session, case, decision, restriction, redress_url)
+    withhold = _context(session, decision).get("withhold_until")
     statement = StatementOfReasons(
         idempotency_key=idempotency_key, case_id=case.id, decision_id=decision.id,
         source=item.source, account=item.account, restriction=restriction, body=body,
-        text=render_text(body))
+        text=render_text(body),
+        withheld_until=datetime.fromisoformat(withhold) if withhold else None)
     session.add(statement)
     session.flush()
     body["statement_id"] = statement.id
@@ -232,24 +267,36 @@ def issue_statement(session: Session, idempotency_key: str, case_id: int, decisi
     return statement
 
 
+def is_released(s: StatementOfReasons, now: datetime | None = None) -> bool:
+    """False while a removal order forbids telling the uploader (TCO Art. 11(3))."""
+    return s.withheld_until is None or s.withheld_until <= (now or utcnow())
+
+
 def statement_json(s: StatementOfReasons) -> dict[str, Any]:
     return {"id": s.id, "case_id": s.case_id, "decision_id": s.decision_id,
             "source": s.source, "account": s.account, "restriction": s.restriction,
-            "created_at": s.created_at.isoformat(), "body": s.body, "text": s.text}
+            "created_at": s.created_at.isoformat(), "body": s.body, "text": s.text,
+            "released": is_released(s),
+            "withheld_until": s.withheld_until.isoformat() if s.withheld_until else None}
 
 
-def get_statement(session: Session, statement_id: int) -> dict[str, Any]:
+def get_statement(session: Session, statement_id: int,
+                  released_only: bool = False) -> dict[str, Any]:
     s = session.get(StatementOfReasons, statement_id)
-    if s is None:
-        raise NotFound(f"no statement of reasons {statement_id}")
+    if s is None or (released_only and not is_released(s)):
+        raise NotFound(f"no statement of reasons {statement_id}"
+                       + (" released yet" if s is not None else ""))
     return statement_json(s)
 
 
 def list_statements(session: Session, case_id: int | None = None, limit: int = 100,
-                    offset: int = 0) -> list[dict[str, Any]]:
+                    offset: int = 0, released_only: bool = False) -> list[dict[str, Any]]:
     query = select(StatementOfReasons).order_by(StatementOfReasons.id.desc())
     if case_id is not None:
         query = query.where(StatementOfReasons.case_id == case_id)
+    if released_only:
+        query = query.where(or_(StatementOfReasons.withheld_until.is_(None),
+                                StatementOfReasons.withheld_until <= utcnow()))
     return [statement_json(s) for s in
             session.execute(query.limit(limit).offset(offset)).scalars()]
 

@@ -67,6 +67,8 @@ class WebhookSink(ActionSink):
             "kind": request.kind,
             "supersedes_decision_id": request.supersedes_decision_id,
         }
+        if request.context:  # a removal order or a complaint: measure, reference, preserve
+            body["context"] = request.context
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def execute(self, request: ActionRequest) -> ActionOutcome:

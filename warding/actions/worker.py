@@ -59,6 +59,15 @@ class ActionWorker:
                 continue
             if delivered:
                 log.info("action worker delivered %d webhook event(s)", delivered)
+            try:
+                from warding.legal.worker import tick
+
+                legal = tick(self.app)  # removal-order alerts, releases, answers (issue 14)
+            except Exception:
+                log.exception("legal clock run failed")
+                continue
+            if any(legal.values()):
+                log.info("legal clock: %s", legal)
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()

@@ -135,3 +135,19 @@ def events_of_case(session: Session, case_id: int) -> list[dict[str, Any]]:
                            .order_by(WebhookEvent.id)).scalars()
     return [{"event": e.event_type, "event_id": e.idempotency_key, "status": e.status,
              "attempts": e.attempts, "detail": e.detail} for e in rows]
+
+
+def queue_event(session: Session, event_type: str, key: str, payload: dict[str, Any],
+                case_id: int | None = None) -> bool:
+    """Queue any event for the event webhook once per ``key`` (legal alerts, answers to
+    notifiers and complainants); False when an event with that key exists already."""
+    exists = session.execute(select(WebhookEvent.id).where(
+        WebhookEvent.idempotency_key == key)).scalar_one_or_none()
+    if exists is not None:
+        return False
+    now = utcnow()
+    body = {"event": event_type, "event_id": key, "occurred_at": now.isoformat(), **payload}
+    session.add(WebhookEvent(event_type=event_type, case_id=case_id, payload=body,
+                             idempotency_key=key, status="pending", attempts=0,
+                             next_attempt_at=now, detail=""))
+    return True

@@ -30,3 +30,12 @@ class MediaStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a file (a purge of expired preserved content); False if it was not there."""
+        target = self.path(sha256)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True

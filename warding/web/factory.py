@@ -19,6 +19,12 @@ from warding.web.routers import (
     api_banks,
     api_cases,
     api_items,
+    api_legal_complaints,
+    api_legal_notices,
+    api_legal_orders,
+    api_legal_preservations,
+    api_legal_reports,
+    api_legal_threats,
     api_match,
     api_me,
     api_statements,
@@ -28,6 +34,7 @@ from warding.web.routers import (
     console_actions,
     console_admin,
     console_cases,
+    console_legal,
     console_settings,
     hma_content,
     hma_curation,
@@ -107,6 +114,10 @@ def create_app(w: Warding) -> FastAPI:
                    api_actions, api_statements, api_users, api_me):
         app.include_router(module.router)
     app.include_router(api_items.router)  # live intake (issue 13)
+    for module in (api_legal_orders, api_legal_complaints, api_legal_notices,  # issue 14
+                   api_legal_preservations, api_legal_reports, api_legal_threats,
+                   console_legal):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         SessionMiddleware,

@@ -116,6 +116,8 @@ class StatementOut(BaseModel):
     created_at: str
     body: dict[str, Any]
     text: str
+    released: bool = True
+    withheld_until: str | None = None
 
 
 class StatementsOut(BaseModel):

@@ -26,10 +26,13 @@ def statements(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> StatementsOut:
+    """Statements of reasons, newest first. The platform's client (role ``api``) gets only
+    the released ones: a removal order can forbid telling the uploader for a while."""
     return StatementsOut(statements=[StatementOut(**s) for s in list_statements(
-        session, case_id=case_id, limit=limit, offset=offset)])
+        session, case_id=case_id, limit=limit, offset=offset,
+        released_only=user.role == "api")])
 
 
 @router.get("/{statement_id}", response_model=StatementOut, responses={404: {"model": ErrorOut}})
 def statement(statement_id: int, session: SessionDep, user: Viewer) -> StatementOut:
-    return StatementOut(**get_statement(session, statement_id))
+    return StatementOut(**get_statement(session, statement_id, released_only=user.role == "api"))

@@ -163,3 +163,30 @@
     init();
   }
 })();
+
+// Removal orders: a live countdown to each deadline (TCO Art. 3(3): one hour from receipt).
+(function () {
+  function fmt(seconds) {
+    var s = Math.abs(Math.round(seconds));
+    var m = Math.floor(s / 60), r = s % 60;
+    return (seconds < 0 ? "overdue by " : "") + m + " min " + (r < 10 ? "0" : "") + r + " s";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var left = (Date.parse(el.getAttribute("data-due")) - now) / 1000;
+      var alertAt = parseFloat(el.getAttribute("data-alert") || "900");
+      el.textContent = fmt(left);
+      el.classList.toggle("due-soon", left >= 0 && left <= alertAt);
+      el.classList.toggle("overdue", left < 0);
+    });
+  }
+  function start() {
+    if (document.querySelector(".countdown[data-due]")) { tick(); setInterval(tick, 1000); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
