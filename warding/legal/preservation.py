@@ -177,3 +177,15 @@ def purge(app: Any, actor: str, now: datetime | None = None) -> dict[str, Any]:
         app.media.delete(sha)
     return {"purged": purged, "ended_without_purge": kept, "files_deleted": len(files),
             "at": clock.isoformat()}
+
+
+def note_media_access(session: Session, sha256: str, actor: str) -> int:
+    """Audit a view of a media file that belongs to preserved (removed) content."""
+    rows = session.execute(
+        select(Preservation.id, Preservation.item_id)
+        .join(ItemMedia, ItemMedia.item_id == Preservation.item_id)
+        .where(ItemMedia.sha256 == sha256, Preservation.purged_at.is_(None))).all()
+    for pid, item_id in rows:
+        record(session, PreservationChanged(pid, item_id, "accessed", f"media {sha256[:12]}"),
+               actor)
+    return len(rows)

@@ -139,3 +139,23 @@ def tco_page(request: Request, w: WardingDep, session: SessionDep, user: Officer
     report = tco_report(session, w.settings, year)
     return render(request, "legal_report.html", {
         "report": report, "markdown": render_markdown(report), "active": "legal"})
+
+
+@router.post("/cases/{case_id}/threat-to-life")
+def flag_threat(case_id: int, request: Request, w: WardingDep, user: Viewer,
+                note: Annotated[str, Form()]) -> Response:
+    from warding.legal import threat
+
+    try:
+        with w.transaction() as session:
+            alert_id = threat.flag(session, w.settings, case_id, note, actor=user.username).id
+    except WardingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        sent = threat.send_pending(w, alert_id)
+        flash(request, "Flagged as an imminent threat to life; " + (
+            "the law-enforcement contact was notified." if sent else
+            "the law-enforcement contact is not configured or did not answer: call them now "
+            "(the server keeps retrying when it is configured)."),
+              "info" if sent else "error")
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, Response
 
 from warding.db.models import ItemMedia, MediaObject, User
 from warding.errors import NotFound
+from warding.legal.preservation import note_media_access
 from warding.web.deps import SessionDep, WardingDep, require
 
 router = APIRouter(tags=["media"])
@@ -42,6 +43,7 @@ def get_media(
     path = w.media.path(sha256)
     if mime is None or not path.is_file():
         raise NotFound("no such media")
+    note_media_access(session, sha256, user.username)  # preserved content: audited (TCO Art. 6)
     inline = mime.startswith(INLINE_PREFIXES) and mime not in NEVER_INLINE
     return FileResponse(
         path,
