@@ -365,3 +365,25 @@ def test_purge_deletes_expired_content_and_keeps_the_record(legal_app: Any) -> N
         types = [e for (e,) in session.execute(select(AuditEvent.data).where(
             AuditEvent.event_type == "legal.preservation"))]
         assert {t["change"] for t in types} == {"extended", "accessed", "purged"}
+
+
+@pytest.mark.postgres
+def test_order_to_report_on_postgres(pg_app: Warding) -> None:
+    with pg_app.transaction() as session:
+        create_user(session, "legal", "legal", PASSWORD, actor="test")
+        create_user(session, "api", "api", PASSWORD, actor="test")
+    keys = {r: api_key(pg_app, r) for r in ("legal", "api")}
+    with TestClient(create_app(pg_app)) as client:
+        _posts(client, keys, 3)
+        r = client.post("/api/legal/removal-orders", headers=keys["legal"], json=_order(
+            "RO-PG", ["https://social.example/posts/1", "https://social.example/posts/2"]))
+        assert r.status_code == 201, r.text
+        oid = r.json()["id"]
+        r = client.post(f"/api/legal/removal-orders/{oid}/comply", headers=keys["legal"],
+                        json={"measure": "removed"})
+        assert r.status_code == 200 and r.json()["within_deadline"] is True
+        report = client.get(f"/api/legal/reports/tco?year={utcnow().year}",
+                            headers=keys["legal"]).json()
+        assert report["removed_after_orders"] == 2
+        assert len(client.get("/api/legal/preservations",
+                              headers=keys["legal"]).json()["preservations"]) == 2

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from warding.actions.executor import queue_actions, run_pending
 from warding.db.models import Case, Decision
 from warding.db.models_review import DecisionContext
-from warding.review.decisions import DecisionInput, current_decision, decide
+from warding.review.decisions import DecisionInput, Kind, current_decision, decide
 
 # TCO Art. 2(7) grounds of an order -> Warding's policy categories.
 GROUND_CATEGORY = {
@@ -46,7 +46,7 @@ def enforce(session: Session, app: Any, case: Case, *, violating: bool, category
         return Enforced(case.id, None, (), f"already removed by decision #{last.id}")
     if not violating and (last is None or not last.violating):
         return Enforced(case.id, None, (), "not removed: nothing to reinstate")
-    kind = "decision" if last is None else "appeal"
+    kind: Kind = "decision" if last is None else "appeal"
     # reviewer_id None: an order is not held up by a reviewer's claim on the case.
     decision: Decision = decide(
         session, case.id,

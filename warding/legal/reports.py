@@ -74,7 +74,7 @@ def tco_report(session: Session, settings: Any, year: int) -> dict[str, Any]:
     complaints = list(session.execute(select(LegalComplaint).where(
         LegalComplaint.received_at >= start, LegalComplaint.received_at < end)).scalars())
     outcome = Counter(c.outcome or "pending" for c in complaints)
-    scrutiny = Counter()
+    scrutiny: Counter[str] = Counter()
     for o in orders:
         for e in (o.scrutiny or {}).get("events", []):
             scrutiny[str(e.get("event"))] += 1

@@ -44,9 +44,8 @@ def flag(session: Session, settings: Any, case_id: int, note: str, *, actor: str
                         "WARDING_LAW_ENFORCEMENT_WEBHOOK_URL is not set: call the authority")
     session.add(alert)
     case.severity = 100
-    reason = {"kind": "threat_to_life", "alert_id": None}
     session.flush()
-    reason["alert_id"] = alert.id
+    reason = {"kind": "threat_to_life", "alert_id": alert.id}
     case.reasons = [*(case.reasons or []), reason]
     record(session, ThreatToLifeFlagged(alert.id, case.id, "flagged", note.strip()), actor)
     return alert

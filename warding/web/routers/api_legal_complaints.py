@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/legal/complaints", tags=["legal"],
 
 Officer = Annotated[User, Depends(require("legal"))]
 Viewer = Annotated[User, Depends(require("view_legal"))]
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 @router.post("", response_model=ComplaintOut, status_code=201, responses=ERRORS)

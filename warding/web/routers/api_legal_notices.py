@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/legal/notices", tags=["legal"],
 
 Intake = Annotated[User, Depends(require("submit_notice"))]
 Viewer = Annotated[User, Depends(require("view_legal"))]
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 @router.post("", response_model=NoticeOut, status_code=201, responses=ERRORS)

@@ -3,7 +3,7 @@ scrutiny. Legal officers and admins work them; reviewers see those of their case
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api/legal/removal-orders", tags=["legal"],
 
 Officer = Annotated[User, Depends(require("legal"))]
 Viewer = Annotated[User, Depends(require("view_legal"))]
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 def _location(x: object) -> object:

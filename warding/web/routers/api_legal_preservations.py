@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/legal/preservations", tags=["legal"],
                    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
 
 Officer = Annotated[User, Depends(require("legal"))]
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 @router.get("", response_model=PreservationsOut, responses={422: {"model": ErrorOut}})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/legal/cases", tags=["legal"],
                    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
 
 Decider = Annotated[User, Depends(require("view_legal"))]
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 @router.post("/{case_id}/threat-to-life", response_model=ThreatOut, status_code=201,
@@ -29,8 +29,8 @@ def flag(case_id: int, body: ThreatIn, w: WardingDep, user: Decider) -> ThreatOu
         alert_id = alert.id
     threat.send_pending(w, alert_id)
     with w.transaction() as session:
-        return ThreatOut(**[a for a in threat.alerts_of_case(session, case_id)
-                            if a["id"] == alert_id][0])
+        return ThreatOut(**next(a for a in threat.alerts_of_case(session, case_id)
+                                if a["id"] == alert_id))
 
 
 @router.get("/{case_id}/threat-to-life", response_model=list[ThreatOut], responses=ERRORS)
