@@ -159,7 +159,8 @@ def decide_complaint(app: Any, complaint_id: int, outcome: str, reason: str, *, 
             # The removal upheld on review: an appeal that confirms it, with a statement.
             d = decide(session, case.id, DecisionInput(
                 violating=True, reason=f"Complaint #{c.id} rejected: {reason.strip()}",
-                category=last.category if last is not None else None, kind="appeal"),
+                category=(last.category if last is not None and last.category
+                          else "perpetrator_content"), kind="appeal"),
                 actor=actor, reviewer_id=None)
             d.reviewer_id = user_id
             session.add(DecisionContext(decision_id=d.id, context=context))
