@@ -59,6 +59,19 @@ class ActionWorker:
                 continue
             if delivered:
                 log.info("action worker delivered %d webhook event(s)", delivered)
+            self._send_transparency_db()  # issue 14: statements for the DSA database
+
+    def _send_transparency_db(self) -> None:
+        from warding.legal.tdb_send import send_due
+
+        try:
+            sent = send_due(self.app)
+        except Exception:  # keep going: the statements stay pending and are sent later
+            log.exception("transparency database submission failed")
+            return
+        if sent["requests"]:
+            log.info("action worker sent %d statement(s) to the transparency database",
+                     sent["sent"] + sent["already_present"])
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()

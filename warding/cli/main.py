@@ -16,6 +16,7 @@ from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
 from warding.cli import index as index_cli
+from warding.cli import legal_tdb as legal_tdb_cli
 from warding.cli import model as model_cli
 from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
@@ -38,6 +39,9 @@ app.add_typer(stats_cli.app, name="stats")
 app.add_typer(action_cli.app, name="action")
 app.add_typer(index_cli.app, name="index")
 app.add_typer(exchange_cli.app, name="exchange")  # issue 13
+legal_app = typer.Typer(help="The law's workflows (issue 14).", no_args_is_help=True)
+legal_tdb_cli.register(legal_app)  # DSA Transparency Database
+app.add_typer(legal_app, name="legal")
 
 
 @app.callback()

@@ -19,6 +19,7 @@ from warding.web.routers import (
     api_banks,
     api_cases,
     api_items,
+    api_legal_tdb,
     api_match,
     api_me,
     api_statements,
@@ -107,6 +108,7 @@ def create_app(w: Warding) -> FastAPI:
                    api_actions, api_statements, api_users, api_me):
         app.include_router(module.router)
     app.include_router(api_items.router)  # live intake (issue 13)
+    app.include_router(api_legal_tdb.router)  # DSA Transparency Database (issue 14)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         SessionMiddleware,
