@@ -1,4 +1,4 @@
-"""The ``transparency_db`` action sink: queue the decision's statement for the Transparency Database.
+"""The ``transparency_db`` action sink: queue a decision's statement for the Transparency Database.
 
 Enabled by adding ``transparency_db`` to ``WARDING_ACTION_SINKS``. For each
 decision it finds the decision's statement of reasons (or writes it, exactly as

@@ -104,11 +104,11 @@ def _detection_sentences(reasons: list[dict[str, Any]]) -> list[str]:
 
 def ground_for(category: str | None, source: str) -> tuple[str, str, str]:
     """(ground type, reference, explanation) from the fixed table, never from free text."""
-    if category in GROUNDS:
-        return GROUNDS[category]
-    if source == "SOURCE_TYPE_OTHER_NOTIFICATION":
-        return ORDER_GROUND
-    return DEFAULT_GROUND
+    ground = GROUNDS.get(category or "")
+    if source == "SOURCE_TYPE_OTHER_NOTIFICATION" and (ground is None
+                                                       or ground[0] != "illegal_content"):
+        return ORDER_GROUND  # an order under TCO Art. 3 is a legal ground in itself
+    return ground or DEFAULT_GROUND
 
 
 def content_types(item: ContentItem, mimes: list[str]) -> list[str]:
@@ -142,8 +142,10 @@ def decision_facts(source: str, reasons: list[dict[str, Any]], decision: Decisio
                    explanation: str) -> str:
     parts = [SOURCE_SENTENCES[source], *_detection_sentences(reasons)]
     if decision.automated:
-        parts.append("The decision was taken automatically, because the content matched a "
-                     "list the service applies without human review.")
+        parts.append("The decision was taken automatically, without human review, under a "
+                     "rule the service set in advance.")
+    elif source == "SOURCE_TYPE_OTHER_NOTIFICATION":
+        parts.append("The service executed the removal order.")
     elif decision.kind == "appeal":
         parts.append("A person reviewed the case again on appeal and decided to restrict "
                      "the content.")
