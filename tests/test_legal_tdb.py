@@ -406,3 +406,17 @@ def test_action_worker_sends_the_queue(tdb_app: Warding, standin: TdbStandIn) ->
     make_statements(tdb_app, 3)
     ActionWorker(tdb_app, 60.0)._send_transparency_db()  # what each run of the loop does
     assert statuses(tdb_app) == {"sent": 3} and len(standin.stored) == 3
+
+
+@pytest.mark.postgres
+def test_batches_on_postgres(pg_app: Warding, standin: TdbStandIn) -> None:
+    pg_app.settings.tdb_url, pg_app.settings.tdb_token = standin.url, TOKEN
+    make_statements(pg_app, 130)
+    bad = rows(pg_app)[5]
+    with pg_app.transaction() as session:
+        row = session.get(TdbSubmission, bad.id)
+        assert row is not None
+        row.payload = {**row.payload, "puid": "has spaces"}
+    out = send_due(pg_app)
+    assert out["sent"] == 129 and out["rejected"] == 1 and standin.requests == [100, 99, 30]
+    assert statuses(pg_app) == {"sent": 129, "rejected": 1}
