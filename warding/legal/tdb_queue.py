@@ -69,7 +69,8 @@ def submission_json(row: TdbSubmission) -> dict[str, Any]:
 
 def list_submissions(session: Session, *, status: str | None = None, case_id: int | None = None,
                      limit: int = 100, offset: int = 0) -> dict[str, Any]:
-    """One page of the queue, oldest first, with the total and the count per status."""
+    """One page of the queue, oldest first, with the total and the count per status (of the
+    case, when ``case_id`` is given)."""
     query = select(TdbSubmission)
     total_query = select(func.count(TdbSubmission.id))
     if status is not None:
@@ -80,8 +81,10 @@ def list_submissions(session: Session, *, status: str | None = None, case_id: in
         total_query = total_query.where(TdbSubmission.case_id == case_id)
     rows = session.execute(query.order_by(TdbSubmission.id).limit(limit).offset(offset)).scalars()
     counts = {s: 0 for s in STATUSES}
-    for name, n in session.execute(select(TdbSubmission.status, func.count(TdbSubmission.id))
-                                   .group_by(TdbSubmission.status)):
+    count_query = select(TdbSubmission.status, func.count(TdbSubmission.id))
+    if case_id is not None:
+        count_query = count_query.where(TdbSubmission.case_id == case_id)
+    for name, n in session.execute(count_query.group_by(TdbSubmission.status)):
         counts[name] = int(n)
     return {"statements": [submission_json(r) for r in rows],
             "total": int(session.execute(total_query).scalar_one()),

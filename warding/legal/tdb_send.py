@@ -190,17 +190,19 @@ def _withheld_until(statement: StatementOfReasons | None, now: datetime) -> date
     return until if until > now else None  # type: ignore[no-any-return]
 
 
-def _mark_sent(app: Any, items: list[Item], detail: str, now: datetime) -> None:
+def _mark_sent(app: Any, items: list[Item], detail: str, now: datetime,
+               http_status: int = 201) -> None:
     events: list[Event] = []
     with app.transaction() as session:
         for it in items:
             row = session.get(TdbSubmission, it.id)
             if row is None:
                 continue
-            row.status, row.sent_at, row.error, row.http_status = "sent", now, detail, 201
+            row.status, row.sent_at, row.error, row.http_status = "sent", now, detail, http_status
             row.attempts += 1
             row.next_attempt_at = row.lease_until = row.lease_token = None
-            events.append(TdbStatementSent(it.statement_id, it.case_id, it.puid, detail))
+            events.append(TdbStatementSent(it.statement_id, it.case_id, it.puid,
+                                           detail or "created"))
         record_many(session, events, "system")
 
 
@@ -283,7 +285,7 @@ def _deliver(app: Any, items: list[Item], tally: Tally, now: datetime) -> bool:
     reply = post_batch(str(settings.tdb_url), settings.tdb_token, [it.payload for it in items])
     tally.requests += 1
     if reply.status is not None and 200 <= reply.status < 300:
-        _mark_sent(app, items, "created", now)
+        _mark_sent(app, items, "", now)
         tally.sent += len(items)
         return False
     if reply.status == 429:
@@ -302,7 +304,7 @@ def _deliver(app: Any, items: list[Item], tally: Tally, now: datetime) -> bool:
     present = _existing_puids(reply.body, items)
     if present:
         done = [it for it in items if it.puid in present]
-        _mark_sent(app, done, "already in the database (same puid)", now)
+        _mark_sent(app, done, "already in the database (same puid)", now, 422)
         tally.already_present += len(done)
         rest = [it for it in items if it.puid not in present]
         return bool(rest) and _deliver(app, rest, tally, now)

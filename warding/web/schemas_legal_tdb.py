@@ -17,8 +17,8 @@ class TdbStatementOut(BaseModel):
     decision_monetary: str | None = None
     decision_provision: str | None = None
     decision_account: str | None = None
-    decision_ground: Literal["DECISION_GROUND_ILLEGAL_CONTENT",
-                             "DECISION_GROUND_INCOMPATIBLE_CONTENT"]
+    decision_ground: str = Field(description="DECISION_GROUND_ILLEGAL_CONTENT or "
+                                             "DECISION_GROUND_INCOMPATIBLE_CONTENT")
     decision_ground_reference_url: str | None = None
     illegal_content_legal_ground: str | None = None
     illegal_content_explanation: str | None = None
@@ -33,11 +33,12 @@ class TdbStatementOut(BaseModel):
     content_date: str = Field(description="YYYY-MM-DD: when the content was posted.")
     application_date: str = Field(description="YYYY-MM-DD: when the restriction applied.")
     decision_facts: str
-    source_type: Literal["SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER",
-                         "SOURCE_TYPE_OTHER_NOTIFICATION", "SOURCE_VOLUNTARY"]
-    automated_detection: Literal["Yes", "No"]
-    automated_decision: Literal["AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_PARTIALLY",
-                                "AUTOMATED_DECISION_NOT_AUTOMATED"]
+    source_type: str = Field(description="SOURCE_ARTICLE_16, SOURCE_TRUSTED_FLAGGER, "
+                                         "SOURCE_TYPE_OTHER_NOTIFICATION or SOURCE_VOLUNTARY")
+    automated_detection: str = Field(description='"Yes" or "No"')
+    automated_decision: str = Field(description="AUTOMATED_DECISION_FULLY, "
+                                                "AUTOMATED_DECISION_PARTIALLY or "
+                                                "AUTOMATED_DECISION_NOT_AUTOMATED")
     puid: str
 
 
@@ -48,8 +49,9 @@ class TdbSubmissionOut(BaseModel):
     puid: str
     status: Literal["pending", "sent", "rejected"]
     attempts: int
-    error: str | None = Field(default=None, description="The database's error text (rejected) "
-                                                        "or the last failure (pending).")
+    error: str | None = Field(default=None, description="The database's error text (rejected), "
+                                                        "the last failure (pending), or a note "
+                                                        "(sent: already in the database).")
     http_status: int | None = None
     queued_at: str
     sent_at: str | None = None
