@@ -387,3 +387,26 @@ def test_order_to_report_on_postgres(pg_app: Warding) -> None:
         assert report["removed_after_orders"] == 2
         assert len(client.get("/api/legal/preservations",
                               headers=keys["legal"]).json()["preservations"]) == 2
+
+
+def test_order_statements_go_to_the_transparency_database_as_disabled(
+        app_factory: Callable[..., Warding]) -> None:
+    w = app_factory(semantic_matching=False,
+                    action_sinks=["log", "notify_uploader", "transparency_db"],
+                    action_worker_interval=0)
+    with w.transaction() as session:
+        for role in ("legal", "api"):
+            create_user(session, role, role, PASSWORD, actor="test")
+    keys = {r: api_key(w, r) for r in ("legal", "api")}
+    with TestClient(create_app(w)) as client:
+        _posts(client, keys, 2)
+        r = client.post("/api/legal/removal-orders", headers=keys["legal"],
+                        json=_order("RO-T", ["https://social.example/posts/1"]))
+        client.post(f"/api/legal/removal-orders/{r.json()['id']}/comply",
+                    headers=keys["legal"], json={"measure": "disabled"})
+        rows = client.get("/api/legal/transparency-db/statements",
+                          headers=keys["legal"]).json()
+    statement = rows["statements"][0]["statement"]
+    assert statement["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"]
+    assert statement["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
+    assert statement["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"

@@ -109,6 +109,27 @@ class Settings(BaseSettings):
         default=None,
         description="Where uploaders complain about a decision; named in every statement of reasons.",
     )
+    # -- DSA Transparency Database (issue 14; docs/legal.md) -----------
+    tdb_url: str | None = Field(
+        default=None,
+        description="The Transparency Database's multiple-statements endpoint (POST, e.g. "
+                    "https://transparency.dsa.ec.europa.eu/api/v1/statements); nothing is "
+                    "sent while unset (statements wait as pending).",
+    )
+    tdb_token: str | None = Field(
+        default=None, description="The platform's API token for the Transparency Database (Bearer)."
+    )
+    tdb_batch_size: int = Field(
+        default=100, ge=1, le=100,
+        description="Statements per request to the Transparency Database (the API takes at most 100).",
+    )
+    tdb_territorial_scope: list[str] = Field(
+        default_factory=lambda: ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+                                 "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT",
+                                 "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO"],
+        description="Territorial scope sent with every statement: EU/EEA country codes where "
+                    "the restriction applies (default: all of the EEA).",
+    )
 
     match_kernel: Literal["auto", "c", "numpy"] = Field(
         default="auto",

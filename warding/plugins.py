@@ -49,6 +49,7 @@ BUILTIN_ACTION_SINKS = (
     "warding.actions.sinks:WebhookSink",
     "warding.actions.sinks:AddToBankSink",
     "warding.actions.notice:NotifyUploaderSink",
+    "warding.legal.tdb_sink:TransparencyDbSink",  # issue 14: DSA Transparency Database
 )
 
 

@@ -199,7 +199,9 @@ def build_statement(session: Session, case: Case, decision: Decision,
         "restriction": {"type": restriction, "description": RESTRICTIONS[restriction],
                         "territorial_scope": "all territories where the service is offered",
                         "duration": "indefinite" if restriction != "restriction_lifted"
-                        else "not applicable"},
+                        else "not applicable",
+                        **({"measure": context["measure"]}
+                           if context.get("measure") in ("removed", "disabled") else {})},
         "facts_and_circumstances": facts,
         "own_initiative": own_initiative,
         "source": context.get("source") or ("notice" if not own_initiative else "own_initiative"),

@@ -59,15 +59,31 @@ class ActionWorker:
                 continue
             if delivered:
                 log.info("action worker delivered %d webhook event(s)", delivered)
-            try:
-                from warding.legal.worker import tick
+            self._legal_clock()  # issue 14: removal-order alerts, releases, answers
+            self._send_transparency_db()  # issue 14: statements for the DSA database
 
-                legal = tick(self.app)  # removal-order alerts, releases, answers (issue 14)
-            except Exception:
-                log.exception("legal clock run failed")
-                continue
-            if any(legal.values()):
-                log.info("legal clock: %s", legal)
+    def _legal_clock(self) -> None:
+        from warding.legal.worker import tick
+
+        try:
+            legal = tick(self.app)
+        except Exception:  # keep going: the clock runs again on the next pass
+            log.exception("legal clock run failed")
+            return
+        if any(legal.values()):
+            log.info("legal clock: %s", legal)
+
+    def _send_transparency_db(self) -> None:
+        from warding.legal.tdb_send import send_due
+
+        try:
+            sent = send_due(self.app)
+        except Exception:  # keep going: the statements stay pending and are sent later
+            log.exception("transparency database submission failed")
+            return
+        if sent["requests"]:
+            log.info("action worker sent %d statement(s) to the transparency database",
+                     sent["sent"] + sent["already_present"])
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()

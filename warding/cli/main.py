@@ -17,6 +17,7 @@ from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
 from warding.cli import index as index_cli
 from warding.cli import legal as legal_cli
+from warding.cli import legal_tdb as legal_tdb_cli
 from warding.cli import model as model_cli
 from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
@@ -39,6 +40,7 @@ app.add_typer(stats_cli.app, name="stats")
 app.add_typer(action_cli.app, name="action")
 app.add_typer(index_cli.app, name="index")
 app.add_typer(exchange_cli.app, name="exchange")  # issue 13
+legal_tdb_cli.register(legal_cli.app)  # DSA Transparency Database: legal tdb-send
 app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
 

@@ -25,6 +25,7 @@ from warding.web.routers import (
     api_legal_preservations,
     api_legal_reports,
     api_legal_threats,
+    api_legal_tdb,
     api_match,
     api_me,
     api_statements,
@@ -116,7 +117,7 @@ def create_app(w: Warding) -> FastAPI:
     app.include_router(api_items.router)  # live intake (issue 13)
     for module in (api_legal_orders, api_legal_complaints, api_legal_notices,  # issue 14
                    api_legal_preservations, api_legal_reports, api_legal_threats,
-                   console_legal):
+                   api_legal_tdb, console_legal):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
