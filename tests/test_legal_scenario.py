@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from tests.tdb_standin import TdbStandIn
 from tests.test_action_sinks import Receiver
 from tests.test_web import PASSWORD, api_key, login
 from warding.accounts.service import create_user
@@ -29,13 +30,13 @@ from warding.legal.worker import tick
 from warding.web.factory import create_app
 
 TEXT = "Neutral placeholder post about gardens and timetables, number {n}."
-SINKS = ["log", "webhook", "add_to_bank", "notify_uploader"]
+SINKS = ["log", "webhook", "add_to_bank", "notify_uploader", "transparency_db"]
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, Receiver]]:
+def receivers() -> Iterator[dict[str, Any]]:
     made = {"platform": Receiver(fail_first=0), "events": Receiver(fail_first=0),
-            "police": Receiver(fail_first=0)}
+            "police": Receiver(fail_first=0), "tdb": TdbStandIn("tdb-token")}
     yield made
     for r in made.values():
         r.close()
@@ -48,6 +49,7 @@ def legal_app(app_factory: Callable[..., Warding], receivers: dict[str, Receiver
                     webhook_url=receivers["platform"].url, webhook_secret="s3cret",
                     event_webhook_url=receivers["events"].url,
                     law_enforcement_webhook_url=receivers["police"].url,
+                    tdb_url=receivers["tdb"].url, tdb_token="tdb-token",
                     action_worker_interval=0, provider_name="Example Hosting",
                     provider_contact_point="legal@hosting.example", provider_member_state="IE",
                     provider_authorised_person="A. Officer")
@@ -259,7 +261,22 @@ def test_the_law_s_workflows_end_to_end(legal_app: Any,
     assert r.status_code == 201 and r.json()["status"] == "notified"
     assert json.loads(receivers["police"].calls[0][1])["case_id"] == case_id
 
-    # 8. The yearly report's counts match what happened.
+    # 8. The statements of reasons reach the DSA Transparency Database (the local stand-in
+    # checks the published field rules): one per removal, none for the reinstatement, the
+    # withheld one only once released; none carries personal data.
+    from warding.legal.tdb_send import send_due
+
+    sent = send_due(w)
+    assert sent["rejected"] == 0, sent
+    stored = receivers["tdb"].stored
+    assert len(stored) == 7  # RO-1 (3 items), RO-2, RO-3, RO-5, and the notice's removal
+    sources = sorted(s["source_type"] for s in stored.values())
+    assert sources.count("SOURCE_TYPE_OTHER_NOTIFICATION") == 6
+    assert sources.count("SOURCE_TRUSTED_FLAGGER") == 1
+    blob = json.dumps(list(stored.values()))
+    assert "acct-" not in blob and "social.example" not in blob and "notifier@" not in blob
+
+    # 9. The yearly report's counts match what happened.
     year = utcnow().year
     report = client.get(f"/api/legal/reports/tco?year={year}", headers=legal).json()
     assert report["removal_orders_received"] == 5
