@@ -46,7 +46,21 @@ def main(
     db: Annotated[str | None, typer.Option("--db", help="Database URL (or WARDING_DATABASE_URL).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data folder (or WARDING_DATA_DIR).")] = None,
 ) -> None:
-    ctx.obj = Warding(load_settings(database_url=db, data_dir=data_dir))
+    from pydantic import ValidationError
+
+    try:
+        settings = load_settings(database_url=db, data_dir=data_dir)
+    except ValidationError as exc:  # a bad setting: one line each, never a traceback
+        from rich.markup import escape
+
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem.get("loc", ()))
+            named = f"WARDING_{where.upper()}: " if where else ""
+            message = str(problem.get("msg", "")).removeprefix("Value error, ")
+            err_console().print(f"[red]error in the settings:[/red] {escape(named + message)}",
+                                highlight=False)
+        raise typer.Exit(2) from None
+    ctx.obj = Warding(settings)
 
 
 @app.command()
