@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from warding.app import Warding
 from warding.cli import action as action_cli
 from warding.cli import audit as audit_cli
+from warding.cli import backup as backup_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
@@ -38,6 +40,7 @@ app.add_typer(stats_cli.app, name="stats")
 app.add_typer(action_cli.app, name="action")
 app.add_typer(index_cli.app, name="index")
 app.add_typer(exchange_cli.app, name="exchange")  # issue 13
+app.command("backup")(backup_cli.backup)  # issue 22
 
 
 @app.callback()
@@ -51,8 +54,6 @@ def main(
     try:
         settings = load_settings(database_url=db, data_dir=data_dir)
     except ValidationError as exc:  # a bad setting: one line each, never a traceback
-        from rich.markup import escape
-
         for problem in exc.errors():
             where = ".".join(str(part) for part in problem.get("loc", ()))
             named = f"WARDING_{where.upper()}: " if where else ""
@@ -71,7 +72,7 @@ def init(ctx: typer.Context) -> None:
         from warding.setup import initialise
 
         initialise(w, actor="cli")
-    err_console().print(f"database ready: {w.settings.database_url}")
+    err_console().print(f"database ready: {escape(w.settings.database_url)}")
 
 
 @app.command("hash")
