@@ -73,3 +73,15 @@ def test_errors_with_brackets_are_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     out = cli.run("audit", "verify", "--checkpoint", "[/tmp]cp.json", code=1)
     assert "[/tmp]cp.json" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_link_with_a_broken_ipv6_host_is_skipped(tmp_path: Path) -> None:
+    """Found by the fuzzer: an unclosed '[' in a link's host raised ValueError."""
+    page = tmp_path / "links.html"
+    page.write_text('<html><head><link rel="canonical" href="https://example.org/a">'
+                    '</head><body><article><p>A neutral placeholder paragraph about a '
+                    'quiet day in town.</p><a href="http://[x/y">one</a>'
+                    '<a href="https://example.org/b">two</a></article></body></html>',
+                    encoding="utf-8")
+    (item,) = WebPageConnector().read(page, "s", Limits())
+    assert isinstance(item, RawItem) and item.outlinks == ["https://example.org/b"]

@@ -188,8 +188,11 @@ def link_texts(tree: Any) -> frozenset[str]:
 
 
 def is_share_link(url: str) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address: not a share link
+        return False
     path = parts.path.lower()
     for suffix, prefix in SHARE_LINKS:
         if (host == suffix or host.endswith("." + suffix)) and path.startswith(prefix):
@@ -251,8 +254,11 @@ def outlinks(tree: Any, page_url: str | None) -> list[str]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        url = urljoin(page_url, href) if page_url else href
-        url = urldefrag(url).url
+        try:
+            url = urljoin(page_url, href) if page_url else href
+            url = urldefrag(url).url
+        except ValueError:  # an unclosed "[" of an IPv6 address: not a usable link
+            continue
         if _http_url(url) and not is_share_link(url) and url != page_url:
             found.append(url)
     return dedupe(found)
