@@ -46,7 +46,7 @@ def test_short_fuzz_run(name: str, targets: dict[str, Target]) -> None:
         run_hypothesis(one, target.seeds, SHORT.get(name, DEFAULT))
     assert not crashes, crashes
     if known:
-        warnings.warn(f"{name}: known failure(s) still present: {sorted(known)}", stacklevel=1)
+        print(f"{name}: known failure(s) still present: {sorted(known)}")
 
 
 def test_every_parser_has_a_target() -> None:

@@ -32,7 +32,7 @@ HITS: list[str] = []
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         HITS.append(f"{self.headers.get('Host')}{self.path}")
         port = self.server.server_address[1]
         where = {"/to-loopback": f"http://127.0.0.1:{port}/secret",

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,8 +27,8 @@ from warding.actions.webhooks import retry_after, secret_key
 from warding.app import Warding
 from warding.config import Settings
 from warding.db.models import utcnow
-from warding.db.models_review import ActionSchedule
 from warding.db.models_intake import WebhookEvent
+from warding.db.models_review import ActionSchedule
 from warding.intake.outbox import deliver_due, queue_case_opened
 from warding.review.decisions import DecisionInput
 from warding.review.service import record_decision
@@ -96,7 +96,7 @@ def test_unsigned_webhooks_carry_id_and_timestamp_only() -> None:
 def test_retry_after_parsing() -> None:
     assert retry_after({"retry-after": "120"}) == 120
     assert retry_after({}) is None and retry_after({"retry-after": "soon"}) is None
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
     parsed = retry_after({"retry-after": format_datetime(later, usegmt=True)})
     assert parsed is not None and 3590 <= parsed <= 3601
     assert retry_after({"retry-after": "99999999999999999999"}) == 30 * 24 * 3600
@@ -111,7 +111,7 @@ class Limited:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.calls.append(dict(self.headers))
                 self.send_response(429)

@@ -69,8 +69,8 @@ def _posts_seeds() -> list[bytes]:
 
 
 def _csv_seeds() -> list[bytes]:
-    return [b"id,text,url,account,time\np1,A neutral placeholder,https://example.org/1,acct,"
-            b"2024-05-01\np2,\"quoted, with comma\",,,\n",
+    return [(b"id,text,url,account,time\np1,A neutral placeholder,https://example.org/1,acct,"
+             b"2024-05-01\np2,\"quoted, with comma\",,,\n"),
             b"text\nonly text\n", b"id;text\n1;semicolon\n", b"\xef\xbb\xbfid,text\r\n1,x\r\n"]
 
 
@@ -137,7 +137,7 @@ def _validate_records(types: Any, records: Any) -> None:
             pairs = list(rec.signals)
         elif type(rec) is tuple and len(rec) == 4:
             pairs = [(rec[1], rec[2])]
-        elif hasattr(rec, "signal") and isinstance(getattr(rec, "signal"), tuple):
+        elif hasattr(rec, "signal") and isinstance(rec.signal, tuple):
             pairs = [rec.signal]
         for signal_type, value in pairs:
             try:

@@ -22,7 +22,7 @@ import binascii
 import hashlib
 import hmac
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -98,7 +98,7 @@ def retry_after(headers: Any, now: float | None = None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        clock = datetime.now(timezone.utc).timestamp() if now is None else now
+            when = when.replace(tzinfo=UTC)
+        clock = datetime.now(UTC).timestamp() if now is None else now
         seconds = when.timestamp() - clock
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)

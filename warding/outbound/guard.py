@@ -252,7 +252,7 @@ class OutboundGuard:
             try:
                 response = await asyncio.wait_for(client.send(request, stream=True),
                                                   timeout=remaining)
-            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+            except (TimeoutError, httpx.TimeoutException) as exc:
                 raise self._slow(url) from exc
             except httpx.HTTPError as exc:
                 raise OutboundRefused(f"{url}: cannot connect ({exc or type(exc).__name__})",
