@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -85,3 +86,35 @@ def test_checkpoint_on_postgresql(pg_app: Warding, tmp_path: Path) -> None:
         session.execute(delete(AuditEvent).where(AuditEvent.id == head.last_id))
     with pg_app.transaction() as session:
         assert "shorter" in compare(session, head)
+
+
+def test_a_checkpoint_is_also_posted_signed(app_factory: Any, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from standardwebhooks.webhooks import Webhook
+
+    from tests.test_action_sinks import SECRET, Receiver
+
+    receiver = Receiver(fail_first=0)
+    monkeypatch.setenv("WARDING_WEBHOOK_SECRET", SECRET)
+    try:
+        monkeypatch.setenv("WARDING_AUDIT_CHECKPOINT_URL", receiver.url)
+        w = app_factory()
+        _add(w, 2)
+        cli = _cli(w, tmp_path)
+        out = tmp_path / "cp.json"
+        assert cli.json("audit", "checkpoint", "--out", str(out), "--json")["posted"] is True
+        (headers, body), = receiver.calls
+        event = Webhook(SECRET).verify(body, headers)
+        assert event["event"] == "audit.checkpoint"
+        assert event["head_hash"] == json.loads(out.read_text())["head_hash"]
+    finally:
+        receiver.close()
+    failing = Receiver(fail_first=5)
+    try:
+        monkeypatch.setenv("WARDING_AUDIT_CHECKPOINT_URL", failing.url)
+        w = app_factory()
+        said = _cli(w, tmp_path).run("audit", "checkpoint", "--out", str(tmp_path / "b.json"),
+                                     code=1)
+        assert "not delivered" in said.stderr and (tmp_path / "b.json").exists()
+    finally:
+        failing.close()
