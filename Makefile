@@ -83,4 +83,5 @@ FUZZ_JOBS  ?= 2
 .PHONY: fuzz
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[fuzz]' || echo "atheris did not install: fuzzing with hypothesis"
-	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS) --out build/fuzz
+	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS) --out build/fuzz \
+	  --report docs/benchmarks.md
