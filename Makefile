@@ -73,3 +73,15 @@ bench-detection: $(STAMP)
 
 model-card: $(STAMP)
 	$(BIN)/warding model card
+
+# The long fuzz run (issue 22): every parser, coverage-guided with atheris (hypothesis when
+# atheris is missing); FUZZ_CASES is the base number of cases per target (scaled per target,
+# see tests/fuzz/run.py: 100000 makes 1,345,000 in all). Figures in docs/benchmarks.md.
+FUZZ_CASES ?= 100000
+FUZZ_JOBS  ?= 2
+
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]' || echo "atheris did not install: fuzzing with hypothesis"
+	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS) --out build/fuzz \
+	  --report docs/benchmarks.md

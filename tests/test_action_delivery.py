@@ -29,7 +29,7 @@ from warding.review.decisions import DecisionInput
 from warding.review.service import record_decision
 from warding.web.factory import create_app
 
-SECRET = "delivery-secret"
+SECRET = "whsec_ZGVsaXZlcnktc2VjcmV0LS0tLS0tLS0tLS0tLS0tLS0="  # whsec_ + base64 of 32 bytes
 VIOLATING = DecisionInput(violating=True, category="threat", reason="Placeholder decision.")
 
 
@@ -104,7 +104,7 @@ def test_failures_back_off_then_dead_letter_then_retry_delivers_once(
 
 def test_a_refusal_for_good_goes_to_the_dead_letter_list_at_once(
         app_factory: Callable[..., Warding]) -> None:
-    r = WebhookReceiver("wrong-secret", fail_first=0)  # signatures will not verify: 401
+    r = WebhookReceiver("whsec_d3Jvbmctc2VjcmV0LS0tLS0tLS0tLS0tLS0tLS0tLS0=", fail_first=0)  # signatures will not verify: 401
     try:
         w = webhook_app(app_factory, r.url)
         case = make_case(w)

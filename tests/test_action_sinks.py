@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import threading
@@ -15,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
 
 from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
 from warding.actions.executor import run_pending
@@ -25,6 +24,8 @@ from warding.pipeline.scan import scan_paths
 from warding.plugins import action_sink_classes
 from warding.review.decisions import DecisionInput
 from warding.review.service import record_decision
+
+SECRET = "whsec_czNjcmV0LS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0="  # Standard Webhooks format: whsec_ + base64 of 32 bytes
 
 REQUEST = ActionRequest(idempotency_key="k1", case_id=1, decision_id=1, violating=False,
                         category=None, reason="test", exemption=None, automated=False,
@@ -90,7 +91,7 @@ def receiver() -> Iterator[Receiver]:
 
 def test_webhook_signed_retried_once_delivered(app_factory: Any, receiver: Receiver,
                                                tmp_path: Path) -> None:
-    app = app_factory(webhook_url=receiver.url, webhook_secret="s3cret",
+    app = app_factory(webhook_url=receiver.url, webhook_secret=SECRET,
                       action_sinks=["log", "webhook", "add_to_bank"])
     posts = tmp_path / "p.jsonl"
     posts.write_text(json.dumps({"id": "1", "text": "x"}) + "\n", encoding="utf-8")
@@ -114,8 +115,8 @@ def test_webhook_signed_retried_once_delivered(app_factory: Any, receiver: Recei
     assert run_pending(app, now=later) == []  # nothing left: delivered exactly once
     assert len(receiver.calls) == 2
     headers, body = receiver.calls[-1]
-    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert headers["X-Warding-Signature"] == expected
+    Webhook(SECRET).verify(body, headers)  # what the platform runs
+    assert headers["webhook-id"] == headers["Idempotency-Key"]
     assert headers["Idempotency-Key"] == receiver.calls[0][0]["Idempotency-Key"]
     payload = json.loads(body)
     assert payload["action"] == "remove" and payload["category"] == "threat"

@@ -30,7 +30,7 @@ from warding.db.models import Action, AuditEvent, Case, Decision
 
 pytestmark = pytest.mark.browser
 
-SECRET = "browser-test-secret"
+SECRET = "whsec_YnJvd3Nlci10ZXN0LXNlY3JldC0tLS0tLS0tLS0tLS0="
 
 
 def _playwright() -> Any:

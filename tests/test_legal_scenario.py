@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from tests.tdb_standin import TdbStandIn
-from tests.test_action_sinks import Receiver
+from tests.test_action_sinks import SECRET, Receiver
 from tests.test_web import PASSWORD, api_key, login
 from warding.accounts.service import create_user
 from warding.app import Warding
@@ -46,7 +46,7 @@ def receivers() -> Iterator[dict[str, Any]]:
 def legal_app(app_factory: Callable[..., Warding], receivers: dict[str, Receiver]
               ) -> Iterator[tuple[Warding, TestClient, dict[str, dict[str, str]]]]:
     w = app_factory(semantic_matching=False, action_sinks=SINKS,
-                    webhook_url=receivers["platform"].url, webhook_secret="s3cret",
+                    webhook_url=receivers["platform"].url, webhook_secret=SECRET,
                     event_webhook_url=receivers["events"].url,
                     law_enforcement_webhook_url=receivers["police"].url,
                     tdb_url=receivers["tdb"].url, tdb_token="tdb-token",

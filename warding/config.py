@@ -9,14 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every setting Warding reads. Each one is documented in docs/configuration.md."""
 
-    model_config = SettingsConfigDict(env_prefix="WARDING_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WARDING_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite:///./warding.db",
@@ -72,7 +73,19 @@ class Settings(BaseSettings):
         description="Platform webhook that receives signed action requests; no call leaves the machine when unset.",
     )
     webhook_secret: str | None = Field(
-        default=None, description="HMAC-SHA256 key for webhook signatures."
+        default=None,
+        description="Key that signs every webhook (Standard Webhooks format whsec_<base64>); "
+                    "required when a webhook URL is set, unless webhook_unsigned.",
+    )
+    webhook_unsigned: bool = Field(
+        default=False,
+        description="Send webhooks without a signature when no webhook_secret is set "
+                    "(otherwise a webhook URL without a secret is refused at start-up).",
+    )
+    audit_checkpoint_url: str | None = Field(
+        default=None,
+        description="Webhook that also receives each audit checkpoint (warding audit "
+                    "checkpoint), signed like the other webhooks.",
     )
     action_sinks: list[str] = Field(
         default_factory=lambda: ["log"],
@@ -204,6 +217,13 @@ class Settings(BaseSettings):
         default=None, description="Where a case flagged as an imminent threat to life is sent "
         "at once (TCO Art. 14(5)); signed like the other webhooks. Unset: the flag is "
         "recorded and shown, and nothing leaves the machine.")
+
+    @model_validator(mode="after")
+    def _webhooks_signed(self) -> Settings:
+        from warding.actions.webhooks import check_settings
+
+        check_settings(self)
+        return self
 
     @property
     def media_dir(self) -> Path:

@@ -37,12 +37,15 @@ class ActionRequest:
 class ActionOutcome:
     """What a sink did. ``failed`` outcomes are retried with backoff unless ``retry`` is
     False (the target refused for good, e.g. HTTP 400): those go to the dead-letter list
-    at once. ``http_status`` is kept in the delivery log when the sink spoke HTTP."""
+    at once. ``http_status`` is kept in the delivery log when the sink spoke HTTP.
+    ``retry_after`` (seconds, from a 429's ``Retry-After``): the next attempt is made no
+    earlier than this."""
 
     status: Status
     detail: str = ""
     http_status: int | None = None
     retry: bool = True
+    retry_after: float | None = None
 
 
 class ActionSink(ABC):

@@ -57,12 +57,14 @@ class RetryPolicy:
         return cls(int(settings.action_max_attempts), float(settings.action_retry_base_seconds),
                    float(settings.action_retry_max_seconds))
 
-    def delay(self, attempt: int, key: str) -> timedelta:
-        """Wait after failed attempt number ``attempt`` (1-based)."""
+    def delay(self, attempt: int, key: str, retry_after: float | None = None) -> timedelta:
+        """Wait after failed attempt number ``attempt`` (1-based); never shorter than the
+        receiver's ``retry_after`` (seconds), even beyond ``max_seconds``."""
         raw = self.base_seconds * (2.0 ** max(0, attempt - 1))
         digest = hashlib.sha256(f"{key}:{attempt}".encode()).digest()
         jitter = int.from_bytes(digest[:4], "big") / 2**32 * 0.1
-        return timedelta(seconds=min(self.max_seconds, raw * (1.0 + jitter)))
+        backoff = min(self.max_seconds, raw * (1.0 + jitter))
+        return timedelta(seconds=max(backoff, retry_after or 0.0))
 
 
 def queue_actions(session: Session, decision: Decision, sink_names: list[str], *,
@@ -170,7 +172,7 @@ def _record(session: Session, action_id: int, outcome: ActionOutcome, *, started
         status = outcome.status
     elif outcome.retry and attempt < schedule.max_attempts:
         status = "failed"
-        next_at = now + policy.delay(attempt, action.idempotency_key)
+        next_at = now + policy.delay(attempt, action.idempotency_key, outcome.retry_after)
     else:
         status = "dead"
     action.status, action.detail = status, outcome.detail

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any, ClassVar
 
 import httpx
 
 from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
+from warding.actions.webhooks import retry_after, signed_headers
 
 
 class LogSink(ActionSink):
@@ -26,16 +25,20 @@ class LogSink(ActionSink):
 RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str | None, msg_id: str, body: bytes,
+         now: float | None = None) -> dict[str, str]:
+    """The Standard Webhooks headers (``webhook-id``, ``webhook-timestamp`` and, with a
+    secret, ``webhook-signature``) of one attempt: see :mod:`warding.actions.webhooks`."""
+    return signed_headers(secret, msg_id, body, now)
 
 
 class WebhookSink(ActionSink):
-    """POSTs the decision to the platform, signed with HMAC-SHA256.
+    """POSTs the decision to the platform, signed by the Standard Webhooks scheme.
 
-    Headers: ``X-Warding-Signature: sha256=<hex>`` over the raw body and
-    ``Idempotency-Key``. Nothing leaves the machine unless ``webhook_url`` is set.
-    Failures are retried with backoff by the executor; a receiver that already
+    Headers: ``webhook-id`` (= ``Idempotency-Key``), ``webhook-timestamp`` and
+    ``webhook-signature`` (HMAC-SHA256 of id, timestamp and body). Nothing leaves the
+    machine unless ``webhook_url`` is set. Failures are retried with backoff by the
+    executor, no earlier than a 429's or 503's ``Retry-After``; a receiver that already
     acted on an ``Idempotency-Key`` should answer 2xx again without acting.
     """
 
@@ -45,7 +48,7 @@ class WebhookSink(ActionSink):
     def __init__(self, url: str | None = None, secret: str | None = None,
                  timeout: float = 10.0) -> None:
         self.url = url
-        self.secret = secret or ""
+        self.secret = secret or None
         self.timeout = timeout
 
     @classmethod
@@ -78,7 +81,7 @@ class WebhookSink(ActionSink):
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": request.idempotency_key,
-            "X-Warding-Signature": sign(self.secret, body),
+            **sign(self.secret, request.idempotency_key, body),
         }
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
@@ -90,7 +93,9 @@ class WebhookSink(ActionSink):
         # A 4xx other than timeout / too early / rate limit means the platform refuses this
         # request for good: retrying cannot help, so it goes to the dead-letter list at once.
         retry = not (400 <= code < 500) or code in RETRYABLE_4XX
-        return ActionOutcome("failed", f"webhook answered {code}", http_status=code, retry=retry)
+        wait = retry_after(response.headers) if code in (429, 503) else None
+        return ActionOutcome("failed", f"webhook answered {code}", http_status=code, retry=retry,
+                             retry_after=wait)
 
 
 class AddToBankSink(ActionSink):

@@ -5,10 +5,12 @@ only when an operator runs ``warding liveness check``: never on a schedule, neve
 the web app. It is polite by construction: at most ``concurrency`` requests at once,
 at most ``rate`` requests per second to any one host, a ``timeout`` for each request,
 at most ``max_redirects`` redirects, a plain ``User-Agent`` naming Warding, and only
-the response headers are read (the body is never downloaded or stored). Addresses on
-this machine or private networks are refused unless ``allow_private`` is set (a post's
-URL must not make Warding probe the operator's own network); names that resolve there
-are not caught (no DNS look-up is made before the request).
+the response headers are read (the body is never downloaded or stored). Every request goes
+through the outbound guard (:mod:`warding.outbound.guard`): each hop of a redirect and
+every address a name resolves to is checked, and the connection goes to the checked
+address, so addresses on this machine or private networks are refused unless
+``allow_private`` is set (a post's URL must not make Warding probe the operator's own
+network).
 
 Each check becomes one :class:`~warding.db.models_analytics.LivenessObservation`:
 
@@ -22,7 +24,6 @@ Each check becomes one :class:`~warding.db.models_analytics.LivenessObservation`
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from warding.db.models import utcnow
 from warding.db.models_analytics import LivenessObservation
 from warding.errors import InvalidInput
 from warding.events import Event
+from warding.outbound.guard import OutboundGuard, OutboundRefused, Policy, Resolver
 
 GONE_STATUSES = frozenset({404, 410, 451})
 # Final paths (after redirects) that platforms use to say an account or post was removed.
@@ -99,17 +101,6 @@ class Politeness:
             raise InvalidInput("--rate must be between 0 and 10 requests per second per host")
 
 
-def _private(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved \
-        or ip.is_multicast or ip.is_unspecified
-
-
 def classify_response(status_code: int, final_url: str) -> tuple[str, str]:
     """(status, detail) for an HTTP answer."""
     path = urlsplit(final_url).path.rstrip("/").lower()
@@ -139,42 +130,41 @@ class _HostPacer:
             await asyncio.sleep(start - now)
 
 
-async def _check_one(client: httpx.AsyncClient, pacer: _HostPacer, sem: asyncio.Semaphore,
-                     target: Target, p: Politeness) -> Observation:
-    parts = urlsplit(target.url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
+async def _check_one(guard: OutboundGuard, client: httpx.AsyncClient, pacer: _HostPacer,
+                     sem: asyncio.Semaphore, target: Target) -> Observation:
+    try:
+        host = guard.parse(target.url).host.lower()
+    except OutboundRefused:
         return Observation(target, "error", None, "not an http(s) URL", utcnow())
-    if _private(host) and not p.allow_private:
-        return Observation(target, "error", None,
-                           "refused: a local or private address (use --allow-private)", utcnow())
     async with sem:
         await pacer.wait(host)
         try:
-            async with client.stream("GET", target.url) as response:
-                status, detail = classify_response(response.status_code, str(response.url))
-                return Observation(target, status, response.status_code, detail, utcnow())
-        except httpx.TooManyRedirects:
-            return Observation(target, "error", None, f"more than {p.max_redirects} redirects",
-                               utcnow())
-        except httpx.TimeoutException:
-            return Observation(target, "error", None, f"timed out after {p.timeout:g} s", utcnow())
-        except httpx.HTTPError as exc:
-            return Observation(target, "error", None, f"{type(exc).__name__}: {exc}"[:500],
-                               utcnow())
+            answer = await guard.aget(client, target.url)
+        except OutboundRefused as exc:
+            detail = str(exc)
+            if exc.status == 504:
+                detail = f"timed out after {guard.policy.timeout:g} s"
+            elif exc.status == 403:
+                detail = f"refused: a local or private address (use --allow-private): {exc}"
+            return Observation(target, "error", None, detail[:500], utcnow())
+        status, detail = classify_response(answer.status_code, answer.url)
+        return Observation(target, status, answer.status_code, detail, utcnow())
 
 
 async def check_targets(targets: Sequence[Target], p: Politeness,
-                        transport: httpx.AsyncBaseTransport | None = None) -> list[Observation]:
-    """Check every target (no database access): the network half of a liveness run."""
+                        transport: httpx.AsyncBaseTransport | None = None,
+                        resolver: Resolver | None = None) -> list[Observation]:
+    """Check every target (no database access): the network half of a liveness run.
+    ``transport`` and ``resolver`` are for tests."""
     p.validate()
     sem = asyncio.Semaphore(p.concurrency)
     pacer = _HostPacer(p.rate)
-    async with httpx.AsyncClient(
-        follow_redirects=True, max_redirects=p.max_redirects, timeout=p.timeout,
-        headers={"User-Agent": p.user_agent}, transport=transport, trust_env=False,
-    ) as client:
-        return list(await asyncio.gather(*(_check_one(client, pacer, sem, t, p)
+    guard = OutboundGuard(Policy(allow_private=p.allow_private, timeout=p.timeout,
+                                 max_redirects=p.max_redirects, max_bytes=0,
+                                 user_agent=p.user_agent, allow_hint="--allow-private"),
+                          resolver=resolver, async_transport=transport)
+    async with guard.async_client() as client:
+        return list(await asyncio.gather(*(_check_one(guard, client, pacer, sem, t)
                                            for t in targets)))
 
 
@@ -240,14 +230,15 @@ def store(session: Session, observations: Sequence[Observation]) -> None:
 
 
 def run_checks(app: Any, targets: Sequence[Target], p: Politeness, *, actor: str = "cli",
-               transport: httpx.AsyncBaseTransport | None = None) -> Counter[str]:
+               transport: httpx.AsyncBaseTransport | None = None,
+               resolver: Resolver | None = None) -> Counter[str]:
     """Check ``targets`` in batches, storing each batch's observations in one transaction
     with an audit event; returns the counts per status."""
     p.validate()
     totals: Counter[str] = Counter()
     for start in range(0, len(targets), BATCH):
         batch = targets[start:start + BATCH]
-        observations = asyncio.run(check_targets(batch, p, transport))
+        observations = asyncio.run(check_targets(batch, p, transport, resolver))
         counts = Counter(o.status for o in observations)
         with app.transaction() as session:
             store(session, observations)

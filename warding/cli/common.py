@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from warding.app import Warding
 from warding.classify.base import ModelMissing
@@ -36,12 +37,19 @@ def emit_json(data: Any) -> None:
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Known errors become one line on stderr and exit code 1, never a traceback."""
+    """Known errors become one line on stderr and exit code 1, never a traceback. The
+    message is escaped: a ``[`` in it (a path like ``[/tmp]x``) is printed as it is, not
+    read as rich markup."""
     try:
         yield
     except (WardingError, ModelMissing) as exc:
-        err_console().print(f"[red]error:[/red] {exc}", highlight=False)
+        error(str(exc))
         raise typer.Exit(1) from None
     except FileNotFoundError as exc:
-        err_console().print(f"[red]error:[/red] {exc.filename}: no such file", highlight=False)
+        error(f"{exc.filename}: no such file")
         raise typer.Exit(1) from None
+
+
+def error(message: str) -> None:
+    """Print ``error: <message>`` on stderr, the message as plain text."""
+    err_console().print(f"[red]error:[/red] {escape(message)}", highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 
@@ -66,7 +67,7 @@ def fetch(
                 typer.echo(f"{r.exchange}: {r.added} added, {r.removed} removed, "
                            f"{r.changed} changed, {r.skipped} skipped")
             else:
-                err_console().print(f"[red]error:[/red] {r.exchange}: {r.error}",
+                err_console().print(f"[red]error:[/red] {escape(f'{r.exchange}: {r.error}')}",
                                     highlight=False)
     if any(not r.succeeded for r in results):
         raise typer.Exit(1)

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from warding.app import Warding
 from warding.cli import action as action_cli
 from warding.cli import audit as audit_cli
+from warding.cli import backup as backup_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
@@ -43,6 +45,7 @@ app.add_typer(exchange_cli.app, name="exchange")  # issue 13
 legal_tdb_cli.register(legal_cli.app)  # DSA Transparency Database: legal tdb-send
 app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
+app.command("backup")(backup_cli.backup)  # issue 22
 
 
 @app.callback()
@@ -51,7 +54,19 @@ def main(
     db: Annotated[str | None, typer.Option("--db", help="Database URL (or WARDING_DATABASE_URL).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data folder (or WARDING_DATA_DIR).")] = None,
 ) -> None:
-    ctx.obj = Warding(load_settings(database_url=db, data_dir=data_dir))
+    from pydantic import ValidationError
+
+    try:
+        settings = load_settings(database_url=db, data_dir=data_dir)
+    except ValidationError as exc:  # a bad setting: one line each, never a traceback
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem.get("loc", ()))
+            named = f"WARDING_{where.upper()}: " if where else ""
+            message = str(problem.get("msg", "")).removeprefix("Value error, ")
+            err_console().print(f"[red]error in the settings:[/red] {escape(named + message)}",
+                                highlight=False)
+        raise typer.Exit(2) from None
+    ctx.obj = Warding(settings)
 
 
 @app.command()
@@ -62,7 +77,7 @@ def init(ctx: typer.Context) -> None:
         from warding.setup import initialise
 
         initialise(w, actor="cli")
-    err_console().print(f"database ready: {w.settings.database_url}")
+    err_console().print(f"database ready: {escape(w.settings.database_url)}")
 
 
 @app.command("hash")

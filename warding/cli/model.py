@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 
@@ -48,7 +49,7 @@ def card(
     w = get_app(ctx)
     with friendly_errors():
         figures = write_card(data or w.settings.resolved_shared_data(), output,
-                             echo=lambda msg: err_console().print(msg, highlight=False))
+                             echo=lambda msg: err_console().print(escape(msg), highlight=False))
     if as_json:
         emit_json(figures)
     else:

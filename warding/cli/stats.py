@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 
@@ -51,7 +52,7 @@ def _output(result: Any, as_json: bool, as_csv: bool, parquet: Path | None,
         raise typer.Exit(2)
     if parquet is not None:
         n = write_parquet(result.rows(), parquet)
-        err_console().print(f"{n} rows written to {parquet}")
+        err_console().print(escape(f"{n} rows written to {parquet}"))
     if as_json:
         emit_json(result.as_json())
     elif as_csv:
@@ -252,7 +253,7 @@ def report(
         written = write_report(session, out, title=title, split_by=split_by, f=f,
                                inactive_days=inactive_days, pseudonymise=not show_accounts,
                                notes=note, command=command)
-    err_console().print(f"report written: {out} ({len(written) - 1} charts)")
+    err_console().print(escape(f"report written: {out} ({len(written) - 1} charts)"))
 
 
 @app.command()

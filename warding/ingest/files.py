@@ -3,7 +3,9 @@
 A single file or a directory walked recursively in sorted order. Hidden files
 and folders (names starting with ``.``) are skipped; symbolic links are
 followed only when they point inside the directory (a link out of it is a
-Rejection), and linked folders are not descended into (no loops).
+Rejection), and linked folders are not descended into (no loops). A posts file
+inside the folder (JSON Lines ``*.jsonl``/``*.ndjson`` or ``*.csv``) is read as
+posts, by the connector that reads it when it is named directly.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from warding.ingest._common import (
 from warding.ingest.base import Connector, Limits, MediaBlob, RawItem, Read
 
 
+def _posts_connectors() -> list[Connector]:
+    from warding.ingest.posts import CSVPostsConnector, JSONLPostsConnector
+
+    return [JSONLPostsConnector(), CSVPostsConnector()]
+
+
 class MediaFileConnector(Connector):
     """Each file is an item (kind ``image`` for pictures, ``file`` otherwise)."""
 
@@ -35,9 +43,18 @@ class MediaFileConnector(Connector):
         "identified by its SHA-256 (images are checked for corruption and decompression bombs)."
     )
 
+    def __init__(self) -> None:
+        self._posts: list[Connector] | None = None
+
     def can_read(self, path: Path) -> bool:
         """Any existing file or directory: this is the fallback connector."""
         return path.exists()
+
+    def _posts_reader(self, path: Path) -> Connector | None:
+        """The connector for a posts file found in a folder (None: an ordinary file)."""
+        if self._posts is None:
+            self._posts = _posts_connectors()
+        return next((c for c in self._posts if c.can_read(path)), None)
 
     def read(self, path: Path, source: str, limits: Limits) -> Iterator[Read]:
         if not path.exists():
@@ -78,6 +95,10 @@ class MediaFileConnector(Connector):
                 is_dir = False
             if is_dir:
                 yield from self._walk(entry_path, root_real, root, source, limits)
+                continue
+            reader = self._posts_reader(entry_path)
+            if reader is not None:
+                yield from reader.read(entry_path, source, limits)
             else:
                 yield self._read_file(entry_path, rel, source, limits)
 

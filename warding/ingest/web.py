@@ -102,12 +102,27 @@ _TIME_META = (
 )
 
 
+def _detect(data: bytes) -> tuple[str, str] | None:
+    """The page decoded with the encoding charset-normalizer finds most likely, if any."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or not best.encoding:
+        return None
+    try:
+        encoding = codecs.lookup(best.encoding).name
+        return data.decode(encoding), encoding
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
 def decode_html(data: bytes) -> tuple[str, str] | Reason:
     """The page as text and the encoding used, or why it cannot be decoded.
 
-    Order: byte-order mark, the charset declared in a ``<meta>``, UTF-8; then
-    the declared charset (or UTF-8) with replacement characters, refused if
-    more than 10% of the characters had to be replaced.
+    Order: byte-order mark, the charset declared in a ``<meta>``, UTF-8; without a
+    declared charset, the encoding ``charset-normalizer`` detects (saved pages in
+    windows-1256, windows-1251 and the like); then the declared charset (or UTF-8) with
+    replacement characters, refused if more than 10% of the characters had to be replaced.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -128,6 +143,10 @@ def decode_html(data: bytes) -> tuple[str, str] | Reason:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
+    if declared is None:
+        detected = _detect(data)
+        if detected is not None:
+            return detected
     encoding = declared or "utf-8"
     text = data.decode(encoding, errors="replace")
     replaced = text.count("\ufffd")
@@ -169,8 +188,11 @@ def link_texts(tree: Any) -> frozenset[str]:
 
 
 def is_share_link(url: str) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address: not a share link
+        return False
     path = parts.path.lower()
     for suffix, prefix in SHARE_LINKS:
         if (host == suffix or host.endswith("." + suffix)) and path.startswith(prefix):
@@ -232,8 +254,11 @@ def outlinks(tree: Any, page_url: str | None) -> list[str]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        url = urljoin(page_url, href) if page_url else href
-        url = urldefrag(url).url
+        try:
+            url = urljoin(page_url, href) if page_url else href
+            url = urldefrag(url).url
+        except ValueError:  # an unclosed "[" of an IPv6 address: not a usable link
+            continue
         if _http_url(url) and not is_share_link(url) and url != page_url:
             found.append(url)
     return dedupe(found)

@@ -4,11 +4,12 @@ When intake (or a scan) opens a case and ``event_webhook_url`` is set, a
 ``webhook_events`` row is written in the same transaction as the case
 (:func:`queue_case_opened`), so the platform hears of every committed case and of
 nothing else. :func:`deliver_due` sends the due rows: ``POST`` of the JSON
-payload with the headers ``X-Warding-Event``, ``Idempotency-Key`` and
-``X-Warding-Signature: sha256=<HMAC-SHA256 of the body with webhook_secret>``
-(as the action webhook). A 2xx answer marks the event ``done``; anything else is
-retried with the action retry policy (``action_max_attempts``,
-``action_retry_base_seconds`` doubling up to ``action_retry_max_seconds``) and then
+payload with the headers ``X-Warding-Event``, ``Idempotency-Key`` and the Standard
+Webhooks headers ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature``
+(signed with ``webhook_secret``, as the action webhook). A 2xx answer marks the event
+``done``; anything else is retried with the action retry policy
+(``action_max_attempts``, ``action_retry_base_seconds`` doubling up to
+``action_retry_max_seconds``, never earlier than a 429's ``Retry-After``) and then
 marked ``dead``. Delivery is at least once (a lease keeps two runners from sending
 the same event at once); the idempotency key lets the receiver act once.
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from warding.actions.executor import RetryPolicy
 from warding.actions.sinks import RETRYABLE_4XX, sign
+from warding.actions.webhooks import retry_after
 from warding.db.models import utcnow
 from warding.db.models_intake import WebhookEvent
 
@@ -77,21 +79,22 @@ def _claim(session: Session, event_id: int, now: datetime) -> WebhookEvent | Non
     return session.get(WebhookEvent, event_id)
 
 
-def _send(url: str, secret: str, event_type: str, key: str,
-          payload: dict[str, Any]) -> tuple[bool, bool, str]:
-    """(delivered, worth retrying, detail)."""
+def _send(url: str, secret: str | None, event_type: str, key: str,
+          payload: dict[str, Any]) -> tuple[bool, bool, str, float | None]:
+    """(delivered, worth retrying, detail, Retry-After seconds or None)."""
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": key,
-               "X-Warding-Event": event_type, "X-Warding-Signature": sign(secret, body)}
+               "X-Warding-Event": event_type, **sign(secret, key, body)}
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
-        return False, True, f"event webhook unreachable: {exc or type(exc).__name__}"
+        return False, True, f"event webhook unreachable: {exc or type(exc).__name__}", None
     code = response.status_code
     if 200 <= code < 300:
-        return True, False, f"event webhook answered {code}"
+        return True, False, f"event webhook answered {code}", None
+    wait = retry_after(response.headers) if code in (429, 503) else None
     return False, not (400 <= code < 500) or code in RETRYABLE_4XX, \
-        f"event webhook answered {code}"
+        f"event webhook answered {code}", wait
 
 
 def deliver_due(app: Any, *, limit: int = 200, now: datetime | None = None) -> int:
@@ -111,7 +114,8 @@ def deliver_due(app: Any, *, limit: int = 200, now: datetime | None = None) -> i
             if event is None:
                 continue
             event_type, key, payload = event.event_type, event.idempotency_key, dict(event.payload)
-        ok, retry, detail = _send(url, app.settings.webhook_secret or "", event_type, key, payload)
+        ok, retry, detail, wait = _send(url, app.settings.webhook_secret, event_type, key,
+                                        payload)
         with app.transaction() as session:
             event = session.get(WebhookEvent, event_id)
             assert event is not None
@@ -122,7 +126,7 @@ def deliver_due(app: Any, *, limit: int = 200, now: datetime | None = None) -> i
                 delivered += 1
             elif retry and event.attempts < app.settings.action_max_attempts:
                 event.status = "failed"
-                event.next_attempt_at = clock + policy.delay(event.attempts, key)
+                event.next_attempt_at = clock + policy.delay(event.attempts, key, wait)
             else:
                 event.status, event.next_attempt_at = "dead", None
                 log.warning("event %s dead after %d attempts: %s", key, event.attempts, detail)

@@ -86,8 +86,9 @@ def send_pending(app: Any, alert_id: int | None = None) -> int:
                            "url": item.url, "account": item.account,
                            "posted_at": item.posted_at.isoformat() if item.posted_at else None,
                            "text": item.text}}
-        ok, _retry, detail = _send(url, app.settings.webhook_secret or "",
-                                   "threat_to_life.flagged", f"warding-threat{aid}", payload)
+        ok, _retry, detail, _wait = _send(url, app.settings.webhook_secret,
+                                          "threat_to_life.flagged", f"warding-threat{aid}",
+                                          payload)
         with app.transaction() as session:
             a = session.get(ThreatAlert, aid)
             assert a is not None

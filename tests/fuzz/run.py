@@ -1,0 +1,273 @@
+"""The long fuzz run (``make fuzz``): every target in its own process, coverage-guided with
+atheris (libFuzzer) when it is installed, else with hypothesis.
+
+    python -m tests.fuzz.run [--cases N] [--targets a,b] [--jobs 2] [--engine atheris]
+
+``--cases`` is the base number of inputs per target (``FUZZ_CASES`` in the Makefile), scaled
+by :data:`SHARE`: the fast hash-list and image parsers get twice as many, the HTML page
+reader (a whole text extraction per case) 0.3 of it and the HTTP API (a whole request per
+case) 0.15. The default, 100,000, makes 1,345,000 cases in all.
+A case that raises an unexpected exception or gets a 5xx is a crash: it is counted (once
+per distinct place and type, with how many inputs hit it), its input saved under
+``--out``/crashes, and the run goes on. Prints, per target: cases run, distinct crashes,
+known failures, seconds; exits 1 if any crash is not a known one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+SHARE = {"hashlist_jsonl": 2.0, "hashlist_csv": 2.0, "hashlist_lines": 2.0, "hashlist_tcap": 2.0,
+         "image": 2.0, "html": 0.3, "http_api": 0.15}
+ALL = ["posts_jsonl", "posts_csv", "telegram", "html", "hashlist_jsonl", "hashlist_csv",
+       "hashlist_lines", "hashlist_tcap", "image", "http_api"]
+
+
+def _child(args: argparse.Namespace) -> None:
+    """Fuzz one target; write its findings to args.stats as they happen."""
+    warnings.simplefilter("ignore")  # PIL's warnings about truncated files, by the thousand
+    logging.disable(logging.CRITICAL)  # the server's "unhandled error" logs: counted instead
+    stats_path = Path(args.stats)
+    out = Path(args.out)
+    crash_dir = out / "crashes" / args.child
+    crash_dir.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {"target": args.child, "cases": 0, "crashes": {}, "known": {},
+                             "engine": args.engine}
+
+    def save() -> None:
+        stats_path.write_text(json.dumps(state), encoding="utf-8")
+
+    from tests.fuzz.targets import build, crc, signature
+
+    if args.engine == "atheris":
+        import atheris
+
+        # Warding's modules are imported while the target is built: instrument them there
+        # (coverage feedback for the fuzzer; other libraries run uninstrumented).
+        with atheris.instrument_imports(include=["warding"]):
+            target = build(Path(args.work), [args.child])[args.child]
+    else:
+        target = build(Path(args.work), [args.child])[args.child]
+
+    def one(data: bytes) -> None:
+        state["cases"] += 1
+        try:
+            target.run(data)
+        except Exception as exc:  # noqa: BLE001 - every unexpected exception is a finding
+            known = target.known(data, exc) if target.known else ""
+            where = signature(exc)
+            bucket = state["known"] if known else state["crashes"]
+            entry = bucket.setdefault(where, {"count": 0, "example": str(exc)[:300],
+                                              "input": "", "known": known})
+            entry["count"] += 1
+            if entry["count"] == 1:
+                path = crash_dir / f"{'known-' if known else ''}{crc(data)}.bin"
+                path.write_bytes(data)
+                entry["input"] = str(path)
+                save()
+        if state["cases"] % 5000 == 0:
+            save()
+
+    started = time.monotonic()
+    if args.engine == "atheris":
+        import atheris
+
+        corpus = out / "corpus" / args.child
+        corpus.mkdir(parents=True, exist_ok=True)
+        for seed in target.seeds:
+            (corpus / f"seed-{crc(seed)}").write_bytes(seed)
+
+        def finish() -> None:
+            state["seconds"] = round(time.monotonic() - started, 1)
+            save()
+
+        import atexit
+
+        atexit.register(finish)
+        atheris.Setup([sys.argv[0], f"-runs={args.cases}", "-max_len=16384",
+                       f"-timeout={args.timeout}", "-rss_limit_mb=3072",
+                       "-print_final_stats=1", str(corpus)], one)
+        atheris.Fuzz()  # exits the process at the end of the runs
+    else:
+        from tests.fuzz.strategies import run_hypothesis
+
+        run_hypothesis(one, target.seeds, args.cases)
+        state["seconds"] = round(time.monotonic() - started, 1)
+        save()
+
+
+def report(summary: dict[str, Any], notes: list[str]) -> str:
+    """The ``fuzz`` section of docs/benchmarks.md."""
+    results = summary["results"]
+    total = sum(int(r["cases"]) for r in results)
+    crashes = sum(len(r["crashes"]) for r in results)
+    known = sum(len(r["known"]) for r in results)
+    cpu = sum(float(r["seconds"]) for r in results)
+    lines = [
+        "## Fuzzing (issue 22)",
+        "",
+        f"Generated by `make fuzz` (`python -m tests.fuzz.run --cases {summary.get('base', '?')}"
+        f" --jobs {summary.get('jobs', '?')}`), started {summary.get('started', '?')}, "
+        f"{float(summary.get('wall', 0)) / 60:.1f} minutes; engine: {summary['engine']}"
+        + (" (coverage-guided: libFuzzer through atheris, Warding's modules instrumented, "
+           "each target seeded with valid inputs of its format)"
+           if summary["engine"] == "atheris" else " (hypothesis: seeds, mutated seeds and "
+           "arbitrary bytes; not coverage-guided)") + ".",
+        "",
+        ("A crash is an exception other than the parser's documented refusal (a `Rejection`, "
+         "`InvalidInput`, `ValueError` of a hash check), or a 5xx answer of the API; each "
+         "distinct one (type and place) is counted once. Seconds are per target process, "
+         "its start-up included; two targets ran at a time."),
+        "",
+        "| target | what it feeds | cases | crashes | known | seconds | cases/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    what = {"posts_jsonl": "a posts JSON Lines file to its connector",
+            "posts_csv": "a posts CSV file to its connector",
+            "telegram": "a Telegram export (result.json) to its connector",
+            "html": "a saved page to `decode_html` and the web page connector",
+            "hashlist_jsonl": "a bank JSONL list: parser and signal checks",
+            "hashlist_csv": "a bank CSV (Warding's or threatexchange's) list",
+            "hashlist_lines": "a `TYPE VALUE` list, through the import's fast block reader",
+            "hashlist_tcap": "a TCAP hash list (page, list or lines)",
+            "image": "bytes to `check_image`, then PDQ, MD5 and SHA-256",
+            "http_api": "a request body to one of 17 JSON routes (in process), varying "
+                        "Content-Type and Accept"}
+    for r in results:
+        secs = float(r["seconds"])
+        rate = int(r["cases"]) / secs if secs else 0
+        lines.append(f"| `{r['target']}` | {what.get(r['target'], '')} | {int(r['cases']):,} | "
+                     f"{len(r['crashes'])} | {len(r['known'])} | {secs:,.0f} | {rate:,.0f} |")
+    lines.append(f"| **total** | | **{total:,}** | **{crashes}** | {known} | {cpu:,.0f} | |")
+    lines.append("")
+    for r in results:
+        for where, info in {**r["crashes"], **r["known"]}.items():
+            tag = "known" if info.get("known") else "crash"
+            lines.append(f"- {tag}, `{r['target']}`: `{where}`, {info['count']:,} input(s)"
+                         + (f": {info['known']}" if info.get("known") else
+                            f": {info['example']}"))
+    lines.extend(f"- {note}" for note in notes)
+    return "\n".join(lines) + "\n"
+
+
+def _parent(args: argparse.Namespace) -> int:
+    if args.report_from:
+        summary = json.loads(Path(args.report_from).read_text(encoding="utf-8"))
+        _write_report(args, summary)
+        return 0
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    wall_start = time.monotonic()
+    names = args.targets.split(",") if args.targets else ALL
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="warding-fuzz-"))
+    engine = args.engine
+    if engine == "auto":
+        try:
+            import atheris  # noqa: F401
+
+            engine = "atheris"
+        except ImportError:
+            engine = "hypothesis"
+    print(f"fuzzing {len(names)} target(s) with {engine}, {args.cases:,} cases per target "
+          f"(scaled per target), {args.jobs} at a time", flush=True)
+
+    def run_one(name: str) -> dict[str, Any]:
+        cases = max(1, int(args.cases * SHARE.get(name, 1.0)))
+        stats = work / f"{name}.json"
+        cmd = [sys.executable, "-m", "tests.fuzz.run", "--child", name, "--cases", str(cases),
+               "--engine", engine, "--stats", str(stats), "--work", str(work / name),
+               "--out", str(out), "--timeout", str(args.timeout)]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False,
+                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        seconds = time.monotonic() - started
+        result: dict[str, Any] = {"target": name, "cases": 0, "crashes": {}, "known": {}}
+        if stats.exists():
+            result.update(json.loads(stats.read_text(encoding="utf-8")))
+        done = re.findall(r"Done (\d+) runs", proc.stderr)
+        if done:  # libFuzzer's own count: every input run, the seed corpus included
+            result["cases"] = max(int(done[-1]), int(result.get("cases", 0)))
+        result["seconds"] = round(seconds, 1)
+        if proc.returncode not in (0,) and not done:
+            result["crashes"]["runner"] = {"count": 1, "example":
+                                           proc.stderr.strip().splitlines()[-1:] or "",
+                                           "input": "", "known": ""}
+        (out / f"{name}.log").write_text(proc.stderr[-20000:], encoding="utf-8")
+        print(f"  {name:16} {result['cases']:>10,} cases  {len(result['crashes'])} crash(es)  "
+              f"{len(result['known'])} known  {result['seconds']:>8.1f} s", flush=True)
+        return result
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(run_one, names))
+    total = sum(int(r["cases"]) for r in results)
+    crashes = sum(len(r["crashes"]) for r in results)
+    print(f"total: {total:,} cases, {crashes} crash(es), "
+          f"{sum(len(r['known']) for r in results)} known failure(s)")
+    for r in results:
+        for where, info in {**r["crashes"], **r["known"]}.items():
+            tag = "KNOWN " if info.get("known") else "CRASH "
+            print(f"  {tag}{r['target']}: {where} x{info['count']}: {info['example']}"
+                  f"{' (' + info['known'] + ')' if info.get('known') else ''}"
+                  f"{' input: ' + info['input'] if info.get('input') else ''}")
+    summary = {"engine": engine, "results": results, "base": args.cases, "jobs": args.jobs,
+               "started": started, "wall": round(time.monotonic() - wall_start, 1),
+               "load_start": load_start,
+               "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    _write_report(args, summary)
+    return 1 if crashes else 0
+
+
+def _write_report(args: argparse.Namespace, summary: dict[str, Any]) -> None:
+    if not args.report:
+        return
+    from benchmarks.sections import put_section
+
+    load = (f"Load average (1, 5, 15 min) at the start: {summary.get('load_start', '?')}; at "
+            f"the end: {summary.get('load_end', '?')}. The machine's 2 cores were shared with "
+            "other developers' work, so the rates are low and noisy.")
+    notes = [load, *args.note]
+    put_section(Path(args.report), "fuzz", report(summary, notes))
+    print(f"figures written to {args.report}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--targets", default="")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--engine", choices=("auto", "atheris", "hypothesis"), default="auto")
+    parser.add_argument("--timeout", type=int, default=60, help="seconds per input")
+    parser.add_argument("--out", default="build/fuzz")
+    parser.add_argument("--report", default="", help="write the figures to this file "
+                                                     "(its `fuzz` section)")
+    parser.add_argument("--report-from", default="", help="only write the report, from a "
+                                                          "summary.json of an earlier run")
+    parser.add_argument("--note", action="append", default=[], help="a line for the report")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--stats", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+    sys.exit(_parent(args))
+
+
+if __name__ == "__main__":
+    main()

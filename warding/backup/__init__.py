@@ -1,0 +1,1 @@
+"""Online backups of the database (``warding backup``)."""
