@@ -40,7 +40,7 @@ bench: $(STAMP)
 
 # The analysis example (docs/analytics.md): scan the public tweets data set into a
 # throw-away database and write docs/analysis-example.md with its charts.
-SHARED_DATA ?= ../shared/data
+SHARED_DATA ?= $(or $(WARDING_SHARED_DATA_DIR),../shared/data)
 ANALYSIS    := build/analysis
 WA          := $(BIN)/warding --db sqlite:///$(ANALYSIS)/warding.db --data-dir $(ANALYSIS)/data
 
@@ -73,3 +73,15 @@ bench-detection: $(STAMP)
 
 model-card: $(STAMP)
 	$(BIN)/warding model card
+
+# Issue 22: lookup latency while uploads are hashed, and a soak of mixed API load against
+# a real `warding serve` (SOAK_SECONDS=60 for a short run). Figures in docs/benchmarks.md.
+SOAK_SECONDS ?= 600
+LATENCY_SECONDS ?= 20
+
+.PHONY: bench-latency soak
+bench-latency: $(STAMP)
+	$(BIN)/python -m benchmarks.latency --seconds $(LATENCY_SECONDS)
+
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)

@@ -81,6 +81,18 @@ def content_type_problem(kind: BodyKind, ctype: str) -> str | None:
     return None
 
 
+#: What to send instead, per route path (added to a 415's message).
+HINTS = {"/api/items": "send one file as multipart to POST /api/items/upload",
+         "/api/items/upload": "posts as JSON go to POST /api/items"}
+
+
+def route_problem(route: BaseRoute, kind: BodyKind, ctype: str) -> str | None:
+    """The 415 message for a body of type ``ctype`` sent to ``route`` (None: it suits)."""
+    problem = content_type_problem(kind, ctype)
+    hint = HINTS.get(getattr(route, "path", ""))
+    return f"{problem}; {hint}" if problem is not None and hint else problem
+
+
 async def check_content_type(request: Request) -> None:
     """An app-wide dependency: 415 when a body's declared type does not suit the route.
     (The middleware checks it when the body is first read; a form route given JSON never
@@ -93,7 +105,7 @@ async def check_content_type(request: Request) -> None:
         return
     route = request.scope.get("route")
     if isinstance(route, BaseRoute):
-        problem = content_type_problem(body_kind(route), headers.get("content-type", ""))
+        problem = route_problem(route, body_kind(route), headers.get("content-type", ""))
         if problem is not None:
             raise HTTPException(415, problem)
 
@@ -154,7 +166,9 @@ class RequestGuard:
             nonlocal checked, total
             if not checked:
                 checked = True
-                problem = content_type_problem(self.kind_of(scope.get("route")), ctype)
+                route = scope.get("route")
+                problem = (route_problem(route, self.kind_of(route), ctype)
+                           if isinstance(route, BaseRoute) else None)
                 if problem is not None:
                     raise HTTPException(415, problem)
             message = await receive()
