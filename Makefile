@@ -76,12 +76,13 @@ model-card: $(STAMP)
 
 # Issue 22: lookup latency while uploads are hashed, and a soak of mixed API load against
 # a real `warding serve` (SOAK_SECONDS=60 for a short run). Figures in docs/benchmarks.md.
+# LATENCY_COMPARE=/path/to/other/.venv/bin/warding adds a before/after row.
 SOAK_SECONDS ?= 600
 LATENCY_SECONDS ?= 20
 
 .PHONY: bench-latency soak
 bench-latency: $(STAMP)
-	$(BIN)/python -m benchmarks.latency --seconds $(LATENCY_SECONDS)
+	$(BIN)/python -m benchmarks.latency --seconds $(LATENCY_SECONDS) --docs $(if $(LATENCY_COMPARE),--compare $(LATENCY_COMPARE))
 
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)

@@ -6,7 +6,10 @@
   multipart body (an upload) ``max_file_bytes`` plus 1 MiB for its other fields, every other
   body ``max_request_bytes``.
 - **415** when a route that reads JSON gets another declared content type (``text/plain``),
-  or a route that reads a form gets neither a urlencoded nor a multipart body.
+  or a route that reads a form gets neither a urlencoded nor a multipart body: checked when
+  the route first reads the body (the router has put the route in the scope by then) and,
+  for routes that never read a body of the wrong type (a form route given JSON), by the
+  app-wide dependency :func:`check_content_type`, before the fields are validated.
 - **400** for a ``Content-Length`` that is not a number.
 
 The answers are the app's usual error answers (:func:`warding.web.errors.error_response`):
@@ -21,9 +24,9 @@ from typing import Literal
 
 from fastapi import params as fastapi_params
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
