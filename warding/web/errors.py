@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -178,6 +179,14 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, f"a number in the request is out of range: {exc}")
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    """A value the database refuses (PostgreSQL: an integer out of range, a NUL character):
+    invalid input, named without the SQL."""
+    orig = getattr(exc, "orig", None)
+    reason = str(orig).splitlines()[0] if orig is not None else "invalid value"
+    return error_response(request, 422, f"a value in the request cannot be stored: {reason}")
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "something went wrong; the error has been logged")
@@ -190,4 +199,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _server_error)
