@@ -40,7 +40,7 @@ bench: $(STAMP)
 
 # The analysis example (docs/analytics.md): scan the public tweets data set into a
 # throw-away database and write docs/analysis-example.md with its charts.
-SHARED_DATA ?= ../shared/data
+SHARED_DATA ?= $(or $(WARDING_SHARED_DATA_DIR),../shared/data)
 ANALYSIS    := build/analysis
 WA          := $(BIN)/warding --db sqlite:///$(ANALYSIS)/warding.db --data-dir $(ANALYSIS)/data
 
@@ -85,3 +85,16 @@ fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[fuzz]' || echo "atheris did not install: fuzzing with hypothesis"
 	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS) --out build/fuzz \
 	  --report docs/benchmarks.md
+
+# Issue 22: lookup latency while uploads are hashed, and a soak of mixed API load against
+# a real `warding serve` (SOAK_SECONDS=60 for a short run). Figures in docs/benchmarks.md.
+# LATENCY_COMPARE=/path/to/other/.venv/bin/warding adds a before/after row.
+SOAK_SECONDS ?= 600
+LATENCY_SECONDS ?= 20
+
+.PHONY: bench-latency soak
+bench-latency: $(STAMP)
+	$(BIN)/python -m benchmarks.latency --seconds $(LATENCY_SECONDS) --docs $(if $(LATENCY_COMPARE),--compare $(LATENCY_COMPARE))
+
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)

@@ -22,7 +22,7 @@ import numpy as np
 from benchmarks.sections import put_section
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 
 def bench_semantic_index(n: int, queries: int = 500, dim: int = 512) -> dict[str, Any]:

@@ -11,13 +11,15 @@ Run: ``python -m benchmarks.embeddings_compare``.
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR")
+              or Path(__file__).resolve().parents[2] / "shared" / "data")
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
 

@@ -8,12 +8,14 @@ docs/model-card.md. Run: ``python -m benchmarks.langid_compare``.
 from __future__ import annotations
 
 import importlib.util
+import os
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR")
+              or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def _items() -> list[tuple[str, str]]:

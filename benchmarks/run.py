@@ -39,7 +39,7 @@ from typing import Any
 
 from benchmarks.common import ROOT, env_int, env_list, load_average, machine, run_job
 
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
 WARDING = str(Path(sys.executable).with_name("warding"))
 
 

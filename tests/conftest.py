@@ -15,7 +15,8 @@ from warding.app import Warding
 from warding.config import Settings
 from warding.setup import initialise
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("WARDING_SHARED_DATA_DIR")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def make_app(tmp_path: Path, url: str | None = None, **settings: object) -> Warding:

@@ -7,6 +7,7 @@ as the model card does; the figures here are its held-out ones.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from warding.classify.mt_news import MT_NEWS
 from warding.classify.stance import KINDS, stance_suite
 from warding.classify.training import SEED, TEST_FRACTION, TrainReport, train
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("WARDING_SHARED_DATA_DIR")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 pytestmark = pytest.mark.slow
 

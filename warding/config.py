@@ -118,6 +118,35 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024, ge=1024,
         description="Largest POST /api/items request body, in bytes (inline media included).",
     )
+    # -- web hardening (issue 22; docs/operations.md) ----------------------------------
+    max_request_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024,
+        description="Largest request body in bytes, other than an upload (multipart: "
+                    "max_file_bytes plus 1 MiB) or POST /api/items (intake_max_body_bytes).",
+    )
+    session_cookie_secure: bool = Field(
+        default=False,
+        description="Mark the console's session cookie Secure (sent over HTTPS only); turn "
+                    "on whenever the console is served over TLS.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed logins in a row for one user name before further attempts are "
+                    "refused (429) for a while.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1,
+        description="Failed logins in a row from one client address before its attempts "
+                    "are refused (429) for a while.",
+    )
+    login_backoff_seconds: float = Field(
+        default=30.0, gt=0,
+        description="First refusal period after too many failed logins; doubled after each "
+                    "further failure.",
+    )
+    login_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest refusal period after failed logins.",
+    )
     notice_redress_url: str | None = Field(
         default=None,
         description="Where uploaders complain about a decision; named in every statement of reasons.",

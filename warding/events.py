@@ -52,6 +52,20 @@ class LoginFailed(Event):
 
 
 @dataclass(frozen=True)
+class LoginThrottled(Event):
+    """A login refused (429) after too many failures for the name or from the address."""
+
+    type: ClassVar[str] = "auth.login_throttled"
+    username: str
+    address: str
+    locked: str  # "user:<name>" or "address:<ip>"
+    retry_after: int
+
+    def subject(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
 class Logout(Event):
     type: ClassVar[str] = "auth.logout"
     username: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -30,6 +31,14 @@ MIN_PASSWORD = 12
 
 def _hasher() -> PasswordHasher:
     return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash of a random password, made on first use: an unknown or disabled user's login
+    is checked against it, so that it costs as much as a wrong password (no user name
+    enumeration by timing)."""
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def generate_password() -> str:
@@ -118,18 +127,25 @@ def list_users(session: Session) -> list[UserView]:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user if the password is right; the attempt is audited either way."""
+    """The user if the password is right; the attempt is audited either way.
+
+    Every attempt verifies one argon2 hash (a dummy one for an unknown or disabled user), so
+    all failures cost the same time. A stored hash made with older argon2 parameters is
+    replaced by one with the current parameters when the password is right."""
+    hasher = _hasher()
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = False
-    if user is not None and user.active:
-        try:
-            ok = _hasher().verify(user.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+    known = user is not None and user.active
+    stored = user.password_hash if known and user is not None else _dummy_hash()
+    try:
+        ok = hasher.verify(stored, password) and known
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
     if not ok:
         record(session, LoginFailed(username[:120]), "anonymous")
         return None
     assert user is not None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     record(session, LoginSucceeded(username), username)
     return user
 

@@ -80,6 +80,27 @@ def set_role_cmd(
     typer.echo(f"user {name!r} now has role {role}")
 
 
+@app.command("set-password")
+def set_password_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Username.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from standard input.")] = False,
+) -> None:
+    """Set a user's password (e.g. a lost admin password). Without --password-stdin a new
+    password is generated and printed once. The user's console sessions end; audited as
+    user.password_changed."""
+    from warding.accounts.service import generate_password, set_password
+
+    w = get_app(ctx)
+    generated = not password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    with friendly_errors(), w.transaction() as session:
+        set_password(session, name, password, actor="cli")
+    typer.echo(f"password of {name!r} changed")
+    if generated:
+        typer.echo(f"password (shown once): {password}")
+
+
 @app.command("disable")
 def disable(
     ctx: typer.Context,

@@ -31,6 +31,7 @@ among unrelated pairs, all six languages) is in docs/model-card.md.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -84,6 +85,29 @@ def check_threshold(value: float) -> float:
     return float(value)
 
 
+_faiss_configured: set[int] = set()
+_faiss_lock = threading.Lock()
+
+
+def configure_faiss(faiss: Any, dims: int) -> None:
+    """faiss's process-wide settings, set once (issue 22: not on each call from web threads):
+
+    - a batch is computed with one matrix product (BLAS) only above a size (faiss 1.15:
+      128,000 = 250 queries of 512 dimensions); below it, query by query, which made a scan
+      batch of 200 texts 11 times slower (see docs/benchmarks.md): the threshold is lowered
+      to :data:`BLAS_MIN_QUERIES` queries;
+    - one OpenMP thread: a single query was several times slower with two threads spinning
+      against other processes on the shared 2-core machine, and a batch's matrix product
+      runs in BLAS's own threads."""
+    if dims in _faiss_configured:
+        return
+    with _faiss_lock:
+        if dims not in _faiss_configured:
+            faiss.cvar.distance_compute_blas_threshold = BLAS_MIN_QUERIES * dims
+            faiss.omp_set_num_threads(1)
+            _faiss_configured.add(dims)
+
+
 @dataclass
 class SemanticIndex:
     """Vectors of the enabled banks' texts, with what each row refers to."""
@@ -115,18 +139,8 @@ class SemanticIndex:
 
         k = max(1, min(k, len(self.rows)))
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        # faiss computes a batch with one matrix product (BLAS) only above a size
-        # (faiss 1.15: 128,000 = 250 queries of 512 dimensions); below it, query by query,
-        # which made a scan batch of 200 texts 11 times slower (see docs/benchmarks.md).
-        faiss.cvar.distance_compute_blas_threshold = BLAS_MIN_QUERIES * vectors.shape[1]
-        if len(vectors) > 1:
-            return self._faiss.search(vectors, k)  # type: ignore[no-any-return]
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            return self._faiss.search(vectors, k)  # type: ignore[no-any-return]
-        finally:
-            faiss.omp_set_num_threads(threads)
+        configure_faiss(faiss, vectors.shape[1])
+        return self._faiss.search(vectors, k)  # type: ignore[no-any-return]
 
     def _candidates(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.rows or not np.any(vector):

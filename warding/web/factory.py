@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
@@ -47,6 +47,7 @@ from warding.web.routers import (
     stats,
     status,
 )
+from warding.web.request_guard import RequestGuard, check_content_type
 from warding.web.security import SecurityHeadersMiddleware, session_secret
 from warding.web.templating import STATIC_DIR, make_templates
 
@@ -100,6 +101,7 @@ def create_app(w: Warding) -> FastAPI:
         docs_url=None,  # the interactive docs load assets from a CDN: content stays home
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        dependencies=[Depends(check_content_type)],  # 415 before field errors (issue 22)
     )
     app.state.warding = w
     app.state.templates = make_templates()
@@ -120,13 +122,15 @@ def create_app(w: Warding) -> FastAPI:
                    api_legal_tdb, console_legal):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # inside the session: its error pages may use the session (issue 22)
+    app.add_middleware(RequestGuard, settings=w.settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(w.settings),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="strict",
-        https_only=False,
+        https_only=w.settings.session_cookie_secure,  # WARDING_SESSION_COOKIE_SECURE
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets the headers
     return app

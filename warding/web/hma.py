@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
 from warding.accounts.roles import allowed
 from warding.accounts.service import UserView, api_key_owner, view
@@ -124,12 +125,11 @@ async def authenticate(request: Request, permission: str) -> UserView:
             raise NotAuthenticated("use 'Authorization: Bearer <api key>'")
         digest = hashlib.sha256(key.strip().encode()).hexdigest()
         cached = _cache(request).get(digest)
-        if cached is None:
-            with w.transaction() as session:
-                found = api_key_owner(session, key.strip())
-                if found is None:
-                    raise NotAuthenticated("invalid or revoked API key")
-                user, scopes = view(found[0]), found[1]
+        if cached is None:  # the database, in the thread pool (issue 22)
+            found = await run_in_threadpool(_key_owner, w, key.strip())
+            if found is None:
+                raise NotAuthenticated("invalid or revoked API key")
+            user, scopes = found
             _cache(request).put(digest, user, scopes)
         else:
             user, scopes = cached
@@ -137,8 +137,7 @@ async def authenticate(request: Request, permission: str) -> UserView:
         user = UserView(0, f"hma@{address}", KEYLESS_ROLE, True)
     else:
         await check_csrf(request)
-        with w.transaction() as session:
-            user = view(_user_from_cookie(request, session))
+        user = await run_in_threadpool(_cookie_user, w, request)
     request.state.user = user
     if not allowed(user.role, permission):
         raise HTTPException(403, f"the {user.role} role may not do this "
@@ -147,6 +146,17 @@ async def authenticate(request: Request, permission: str) -> UserView:
         raise HTTPException(403, f"this API key may not do this (needs scope {permission}; "
                                  f"the key has {', '.join(sorted(scopes))})")
     return user
+
+
+def _key_owner(w: Warding, key: str) -> tuple[UserView, Scopes] | None:
+    with w.transaction() as session:
+        found = api_key_owner(session, key)
+        return None if found is None else (view(found[0]), found[1])
+
+
+def _cookie_user(w: Warding, request: Request) -> UserView:
+    with w.transaction() as session:
+        return view(_user_from_cookie(request, session))
 
 
 def hma_user(permission: str, role: str) -> Callable[..., Coroutine[Any, Any, UserView]]:

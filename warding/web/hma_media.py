@@ -103,7 +103,8 @@ async def hash_upload(w: Warding, form: Any, types: list[str] | None) -> dict[st
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"the file is over the {limit}-byte limit (max_file_bytes)")
-    return hash_bytes(w, data, field, types)
+    # hashing is CPU work: in the thread pool, so that concurrent lookups go on (issue 22)
+    return await run_in_threadpool(hash_bytes, w, data, field, types)
 
 
 async def hash_url(request: Request, w: Warding, url: str, content_type: str | None,
@@ -125,7 +126,8 @@ async def hash_url(request: Request, w: Warding, url: str, content_type: str | N
         else:
             raise bad_request(f"{url}: the content type is {fetched.content_type}: say "
                               "content_type=photo or content_type=video")
-    return hash_bytes(w, fetched.data, content_type, query_list(types))
+    return await run_in_threadpool(hash_bytes, w, fetched.data, content_type,
+                                   query_list(types))
 
 
 def as_warding(hashes: Mapping[str, str]) -> list[tuple[str, str, str]]:

@@ -62,6 +62,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "Body, item or file over a size limit"},
     415: {"model": ErrorOut, "description": "Not the expected content type"},
+    400: {"model": ErrorOut, "description": "The body is not valid JSON (or not UTF-8)"},
     422: {"model": ErrorOut, "description": "Invalid request; the reason names the field"},
 }
 
@@ -107,11 +108,11 @@ async def post_items(request: Request, w: WardingDep, user: Scanner,
     body = await _read_body(request, w.settings.intake_max_body_bytes)
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                           f"column {exc.colno}") from exc
+    except json.JSONDecodeError as exc:  # before ValueError: it is one
+        raise HTTPException(400, f"the body is not valid JSON: {exc.msg} at line "
+                                 f"{exc.lineno} column {exc.colno}") from exc
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError: not UTF-8
+        raise HTTPException(400, f"the body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise InvalidInput('the body must be a JSON object: {"source": "…", "items": [posts]}')
     unknown = sorted(set(payload) - {"source", "items"})
@@ -152,7 +153,7 @@ async def upload_item(request: Request, w: WardingDep, user: Scanner,
     ref = f"upload {record.get('id', '')!r} ({name!r})"
     if len(data) > limit:
         raise TooLarge(f"{ref}: file is over the {human_size(limit)} limit (max_file_bytes)")
-    blob = media_blob(name, data, w.limits)
+    blob = await run_in_threadpool(media_blob, name, data, w.limits)  # decodes images
     if isinstance(blob, Reason):
         raise InvalidInput(f"{ref}: {blob}")
     result = await run_in_threadpool(ingest, w, source if isinstance(source, str) else None,

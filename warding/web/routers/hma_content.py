@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from warding.accounts.service import UserView
@@ -134,6 +136,11 @@ async def content_update(bank_name: str, content_id: int, request: Request, w: W
     """``{"disable_until_ts"?, "note"?}``: 0 disables, 1 enables, a Unix time (at most five
     years ahead) disables until then; a note of "" removes it."""
     body = await json_object(request)
+    return await run_in_threadpool(_update, w, bank_name, content_id, body, user)
+
+
+def _update(w: Warding, bank_name: str, content_id: int, body: dict[str, Any],
+            user: UserView) -> dict[str, Any]:
     with w.transaction() as session:
         bank = find_bank(session, bank_name)
         entry = _entry(session, bank, content_id)
@@ -209,8 +216,7 @@ async def content_add(bank_name: str, request: Request, w: WardingDep, user: Man
     or an uploaded file (multipart field ``photo`` or ``video``, with optional ``metadata``
     (JSON) and ``note`` fields). ``metadata`` is ``{"content_id", "content_uri", "json"}``."""
     require_role(w, "hasher")
-    with w.transaction() as session:
-        find_bank(session, bank_name)
+    await run_in_threadpool(_check_bank, w, bank_name)
     ctype = request.headers.get("content-type", "")
     if url:
         body: dict[str, Any] = {}
@@ -226,8 +232,13 @@ async def content_add(bank_name: str, request: Request, w: WardingDep, user: Man
         provenance = "hma:upload"
     else:
         raise bad_request("Neither `url` nor multipart file upload was received")
-    return _add(w, bank_name, hashes, user=user, note=note, metadata=metadata,
-                provenance=provenance)
+    return await run_in_threadpool(partial(_add, w, bank_name, hashes, user=user, note=note,
+                                           metadata=metadata, provenance=provenance))
+
+
+def _check_bank(w: Warding, bank_name: str) -> None:
+    with w.transaction() as session:
+        find_bank(session, bank_name)
 
 
 @router.post("/bank/{bank_name}/signal", responses=ERRORS)
@@ -236,12 +247,11 @@ async def signal_add(bank_name: str, request: Request, w: WardingDep,
     """Bank hashes directly: ``{signal_type: value, ..., "note"?}``. Warding also reads
     optional ``labels`` (an object) and ``provenance`` (a string) from the same body."""
     body = await json_object(request)
-    with w.transaction() as session:
-        find_bank(session, bank_name)
+    await run_in_threadpool(_check_bank, w, bank_name)
     note = _note(body.pop("note", None))
     labels = body.pop("labels", None) or {}
     provenance = body.pop("provenance", None) or "hma:signal"
     if not isinstance(labels, dict) or not isinstance(provenance, str):
         raise bad_request("labels must be an object and provenance a string")
-    return _add(w, bank_name, body, user=user, note=note, labels=labels,
-                provenance=provenance)
+    return await run_in_threadpool(partial(_add, w, bank_name, body, user=user, note=note,
+                                           labels=labels, provenance=provenance))

@@ -17,8 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from warding.accounts.service import UserView
+from warding.app import Warding
 from warding.banks.curation import delete_bank
 from warding.banks.service import create_bank, get_bank, update_bank
 from warding.db.models import Bank, BankEntry, BankSignal
@@ -27,6 +29,7 @@ from warding.matching.service import get_core
 from warding.web.deps import SessionDep, WardingDep
 from warding.web.hma import bad_request, hma_user
 from warding.web.hma_media import CONTENT_TYPES, hma_name, warding_name
+from warding.web.request_guard import is_json_type, media_type
 
 router = APIRouter(prefix="/c", tags=["HMA curator"])
 
@@ -44,9 +47,14 @@ def bank_json(bank: Bank) -> dict[str, Any]:
 
 
 async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object: 415 for another declared content type, 400 for a body that
+    is not JSON or not an object."""
+    ctype = request.headers.get("content-type", "")
+    if ctype and not is_json_type(media_type(ctype)):
+        raise HTTPException(415, f"this endpoint takes application/json, not {media_type(ctype)!r}")
     try:
         body = await request.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise bad_request(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise bad_request("this endpoint expects a json object payload")
@@ -100,6 +108,10 @@ def banks(session: SessionDep, user: Viewer) -> list[dict[str, Any]]:
 async def bank_create(request: Request, w: WardingDep, user: Manager) -> dict[str, Any]:
     """``{"name", "enabled_ratio"?, "enabled"?}`` → 201 and the bank; 403 if it exists."""
     body = await json_object(request)
+    return await run_in_threadpool(_create, w, body, user)
+
+
+def _create(w: Warding, body: dict[str, Any], user: UserView) -> dict[str, Any]:
     name = _check_name(body.get("name"))
     ratio = _ratio(body)
     with w.transaction() as session:
@@ -123,6 +135,10 @@ async def bank_update(bank_name: str, request: Request, w: WardingDep,
                       user: Manager) -> dict[str, Any]:
     """``{"name"?, "enabled"?, "enabled_ratio"?}``: rename, enable, disable or set the ratio."""
     body = await json_object(request)
+    return await run_in_threadpool(_update, w, bank_name, body, user)
+
+
+def _update(w: Warding, bank_name: str, body: dict[str, Any], user: UserView) -> dict[str, Any]:
     ratio = _ratio(body)
     new_name = body.get("name")
     with w.transaction() as session:

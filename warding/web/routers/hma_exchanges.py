@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from warding.accounts.service import UserView
+from warding.app import Warding
 from warding.errors import Conflict, InvalidInput, NotFound
 from warding.exchanges import service
 from warding.exchanges.apis import get_api, installed, schema
@@ -64,6 +66,11 @@ async def exchange_api_credentials(api_name: str, request: Request, w: WardingDe
     """``{"credential_json": {…}}`` sets the API type's credentials; ``{}`` removes them."""
     _api(w, api_name)
     body = await json_object(request)
+    return await run_in_threadpool(_set_credentials, w, api_name, body, user)
+
+
+def _set_credentials(w: Warding, api_name: str, body: dict[str, Any],
+                     user: UserView) -> dict[str, bool]:
     creds = body.get("credential_json")
     with w.transaction() as session:
         if creds is None:
@@ -90,6 +97,10 @@ async def exchange_create(request: Request, w: WardingDep, user: Manager) -> dic
     """``{"bank": "NAME", "api": "fb_threatexchange", "api_json": {…}}`` → 201; creates the
     bank too."""
     body = await json_object(request)
+    return await run_in_threadpool(_create, w, body, user)
+
+
+def _create(w: Warding, body: dict[str, Any], user: UserView) -> dict[str, str]:
     name, api_name = body.get("bank"), body.get("api")
     if not isinstance(name, str) or not name:
         raise bad_request("Field `bank` is required")
@@ -130,6 +141,11 @@ async def exchange_update(exchange_name: str, request: Request, w: WardingDep,
                           user: Manager) -> JSONResponse:
     """``{"enabled": bool}`` → the exchange."""
     body = await json_object(request)
+    return await run_in_threadpool(_update, w, exchange_name, body, user)
+
+
+def _update(w: Warding, exchange_name: str, body: dict[str, Any],
+            user: UserView) -> JSONResponse:
     with w.transaction() as session:
         exchange = _exchange(session, exchange_name)
         if body.get("enabled") is not None:

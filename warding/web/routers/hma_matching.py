@@ -181,7 +181,7 @@ async def compare(request: Request, w: WardingDep, user: Matcher) -> dict[str, A
     (``match``: within the type's default threshold; exact types: equal)."""
     try:
         body = await request.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise bad_request(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict) or not body:
         raise bad_request("Request input was not a dict of {signal_type: [hash, hash]}")
@@ -210,7 +210,7 @@ async def compare(request: Request, w: WardingDep, user: Matcher) -> dict[str, A
 
 
 @router.get("/index/status", responses=ERRORS)
-async def index_status(w: WardingDep, user: Matcher,
+def index_status(w: WardingDep, user: Matcher,
                        signal_type: str | None = None) -> dict[str, Any]:
     """Per signal type (HMA's names): whether an index is present, when it was last brought
     up to date (``built_to``, a Unix time) and its size."""
