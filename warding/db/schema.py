@@ -13,6 +13,7 @@ from warding.db import models_semantic  # noqa: F401  (issue 4: semantic matchin
 from warding.db import models_matching  # noqa: F401
 from warding.db import models_intake  # noqa: F401  (issue 13: live intake)
 from warding.db import models_legal  # noqa: F401  (issue 14: legal workflows)
+from warding.db import models_incidents  # noqa: F401  (issue 20: incident response)
 from warding.db.models import Base
 
 metadata = Base.metadata
