@@ -262,10 +262,10 @@ def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalT
 
 
 def best_hits(hits: Sequence[Hit]) -> list[Hit]:
-    """One hit per (item, entry): the closest."""
-    best: dict[tuple[int, int], Hit] = {}
+    """One hit per (item, entry, signal type): the closest (as a live lookup reports)."""
+    best: dict[tuple[int, int, str], Hit] = {}
     for h in hits:
-        key = (h.item_id, h.entry_id)
+        key = (h.item_id, h.entry_id, h.signal_type)
         if key not in best or best[key].distance > h.distance:
             best[key] = h
-    return sorted(best.values(), key=lambda h: (h.item_id, h.distance, h.entry_id))
+    return sorted(best.values(), key=lambda h: (h.item_id, h.distance, h.entry_id, h.signal_type))

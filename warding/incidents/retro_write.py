@@ -1,7 +1,7 @@
 """Record retroactive matches exactly as a live match would have been recorded.
 
 For each item found: a ``matches`` row per (item, entry) not matched before (nothing is
-matched twice: a pair already in ``matches``, live or retroactive, is skipped), and a
+matched twice: an (item, entry, signal type) already in ``matches``, live or retroactive, is skipped), and a
 ``retro_matches`` row saying when it was found. The item's case is opened with the
 reasons :func:`warding.cases.routing.reasons_for` builds for a live match, each with
 ``"retroactive": true`` and ``"found_at"``; an open case gets the new reasons added; a
@@ -83,8 +83,9 @@ def _write_page(app: Any, session: Session, run_id: int, entries: Entries,
                 by_item: dict[int, list[Hit]], actor: str, now: datetime, out: Written) -> None:
     ids = list(by_item)
     entry_ids = sorted({h.entry_id for hs in by_item.values() for h in hs})
-    seen = set(session.execute(select(Match.item_id, Match.entry_id).where(
-        Match.item_id.in_(ids), Match.entry_id.in_(entry_ids))).tuples())
+    seen = {(int(r[0]), int(r[1]), r[2]) for r in session.execute(
+        select(Match.item_id, Match.entry_id, Match.signal_type).where(
+            Match.item_id.in_(ids), Match.entry_id.in_(entry_ids)))}
     cases = {c.item_id: c for c in session.execute(
         select(Case).where(Case.item_id.in_(ids))).scalars()}
     items = {r[0]: (r[1], r[2]) for r in session.execute(
@@ -94,7 +95,7 @@ def _write_page(app: Any, session: Session, run_id: int, entries: Entries,
     for item_id, item_hits in by_item.items():
         if item_id not in items:
             continue  # deleted since it was read
-        fresh = [h for h in item_hits if (item_id, h.entry_id) not in seen]
+        fresh = [h for h in item_hits if (item_id, h.entry_id, h.signal_type) not in seen]
         if not fresh:
             continue
         matches = [as_match(entries, h) for h in fresh]

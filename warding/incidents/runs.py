@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from warding.audit.log import record
 from warding.db.models import Bank, utcnow
@@ -169,3 +169,31 @@ def run_json(r: RetroRun) -> dict[str, Any]:
             "received_at": iso(r.received_at), "live_at": iso(r.live_at),
             "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
             "seconds": r.seconds, "error": r.error or None}
+
+
+def feed_mark(app: Any) -> int:
+    """The change feed's position now (before a command changes a bank)."""
+    from warding.matching import feed
+
+    with app.engine.connect() as conn:
+        return feed.last_change(conn)
+
+
+def run_after(app: Any, name: str, mark: int, *, trigger: str, actor: str = "cli",
+              clock: Clock = utcnow) -> RetroSummary | None:
+    """Retroactive matching of what the bank gained since ``mark`` (the end of ``bank add`` and
+    ``bank import``); None when it gained nothing or the window is 0."""
+    from warding.db.models_matching import MatchChange
+
+    if float(app.settings.retro_window_days) <= 0:
+        return None
+    bank_id = bank_id_of(app, name)
+    with app.engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(MatchChange.first_entry), func.max(MatchChange.last_entry))
+            .where(MatchChange.id > mark, MatchChange.bank_id == bank_id,
+                   MatchChange.kind == "add")).one()
+    if first is None or last is None:
+        return None
+    return run_retro(app, bank_id, trigger=trigger, since=window_start(app, clock=clock),
+                     first=int(first), last=int(last), actor=actor, clock=clock)
