@@ -15,6 +15,7 @@ from warding.cli import audit as audit_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
+from warding.cli import incident as incident_cli
 from warding.cli import index as index_cli
 from warding.cli import legal as legal_cli
 from warding.cli import model as model_cli
@@ -41,6 +42,7 @@ app.add_typer(index_cli.app, name="index")
 app.add_typer(exchange_cli.app, name="exchange")  # issue 13
 app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
+app.add_typer(incident_cli.app, name="incident")  # issue 20
 
 
 @app.callback()

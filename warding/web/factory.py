@@ -46,6 +46,8 @@ from warding.web.routers import (
     stats,
     status,
 )
+from warding.web.retro_keeper import lifespan as retro_lifespan
+from warding.web.routers import api_bank_retro, api_incidents, console_incidents  # issue 20
 from warding.web.security import SecurityHeadersMiddleware, session_secret
 from warding.web.templating import STATIC_DIR, make_templates
 
@@ -68,7 +70,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     shared_loader(app.state.warding)  # intake's classifier loads in the background now
     async with index_lifespan(app):
         async with _action_worker(app):
-            yield
+            async with retro_lifespan(app):  # retroactive matching (issue 20)
+                yield
 
 
 @asynccontextmanager
@@ -117,6 +120,8 @@ def create_app(w: Warding) -> FastAPI:
     for module in (api_legal_orders, api_legal_complaints, api_legal_notices,  # issue 14
                    api_legal_preservations, api_legal_reports, api_legal_threats,
                    console_legal):
+        app.include_router(module.router)
+    for module in (api_bank_retro, api_incidents, console_incidents):  # issue 20
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
