@@ -274,3 +274,48 @@ def test_background_worker_follows_the_feed_and_resumes(backend: str, app_factor
     progress = __import__("warding.incidents.runs", fromlist=["x"]).progress_of(w, "feedbank")
     assert progress["pending_changes"] == 0 and progress["runs"][0]["trigger"] == "bank"
     json.dumps(progress)
+
+
+def test_server_matches_in_the_background_and_shows_progress(app_factory: Any) -> None:
+    """`warding serve`: an entry added through the API opens the case of an item stored
+    before it, found by the background worker; GET /api/banks/{name}/retro shows the run."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import PASSWORD, api_key
+    from warding.accounts.service import create_user
+    from warding.web.factory import create_app
+
+    w = app_factory(semantic_matching=False, retro_poll_seconds=0.1, index_poll_seconds=0.1)
+    img = content.png_bytes(content.make_image(77, (96, 96)))
+    item = _post(w, "before", image=img)
+    with w.transaction() as session:
+        create_user(session, "lead", "admin", PASSWORD, actor="test")
+    headers = api_key(w, "lead")
+    with TestClient(create_app(w)) as client:
+        assert client.post("/api/banks", headers=headers,
+                           json={"name": "srv"}).status_code == 201
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the worker's cursor is set at its first pass
+            with w.transaction() as session:
+                if session.get(__import__("warding.db.models_incidents",
+                                          fromlist=["RetroCursor"]).RetroCursor, "retro"):
+                    break
+            time.sleep(0.05)
+        r = client.post("/api/banks/srv/entries", headers=headers,
+                        json={"hashes": [{"type": "sha256", "value": _sha(img)}]})
+        assert r.status_code == 201, r.text
+        progress: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            progress = client.get("/api/banks/srv/retro", headers=headers).json()
+            if progress["runs"] and progress["runs"][0]["status"] == "done":
+                break
+            time.sleep(0.1)
+        (run,) = progress["runs"]
+        assert run["trigger"] == "feed" and run["matches"] == 1 and run["cases_opened"] == 1
+        assert progress["pending_changes"] == 0 and progress["running"] is False
+        assert client.get("/api/banks/nope/retro", headers=headers).status_code == 404
+    with w.transaction() as session:
+        case = session.execute(select(Case).where(Case.item_id == item)).scalar_one()
+        assert case.reasons[0]["retroactive"] is True
