@@ -28,7 +28,7 @@ from warding.db.models_incidents import Incident
 from warding.errors import Conflict, InvalidInput, NotFound, WardingError
 from warding.incidents.events import ClusterDecided
 from warding.incidents.service import bank_ids, get_incident
-from warding.review.decisions import DecisionInput, decide
+from warding.review.decisions import DecisionInput, decide, validate
 
 SAMPLE = 5
 CASES_PER_TRANSACTION = 500
@@ -95,6 +95,7 @@ def decide_cluster(app: Any, incident_ref: int | str, entry_id: int, max_distanc
         raise InvalidInput("a cluster decision is a first decision; appeal cases one by one")
     if max_distance < 0:
         raise InvalidInput("max_distance must be at least 0")
+    validate(d)  # a bad decision is refused as a whole, not skipped case by case
     with app.transaction() as session:
         incident = get_incident(session, incident_ref)
         incident_id = incident.id

@@ -19,7 +19,7 @@ from warding.errors import InvalidInput, WardingError
 from warding.incidents.clusters import clusters, decide_cluster
 from warding.incidents.protect import incident_stats, timeline
 from warding.incidents.service import copies, create_incident, get_incident, list_incidents
-from warding.review.decisions import DecisionInput
+from warding.review.decisions import POLICY_CATEGORIES, DecisionInput
 from warding.review.wellness import get_settings
 from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.templating import flash, render
@@ -94,6 +94,7 @@ def incident_page(incident_id: int, request: Request, session: SessionDep,
         "chart": _chart(items), "clusters": found, "max_distance": max_distance,
         "thumbs": _thumbs(session, sample_items) if allowed(user.role, "view_media") else {},
         "settings": get_settings(session, user.id), "can_decide": can_decide,
+        "categories": list(POLICY_CATEGORIES),
         "active": "incidents"})
 
 
@@ -114,7 +115,7 @@ def cluster_decide(incident_id: int, entry_id: int, request: Request, w: Warding
         result = decide_cluster(
             w, incident_id, entry_id, max_distance,
             DecisionInput(violating=violating == "yes", reason=reason,
-                          category=category or None),
+                          category=(category or None) if violating == "yes" else None),
             sample_seen=seen, actor=user.username, reviewer_id=user.id,
             run_actions=runner.inline)
     except (WardingError, ValueError) as exc:
