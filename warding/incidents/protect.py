@@ -99,15 +99,16 @@ def incident_stats(session: Session, incident: Incident) -> dict[str, Any]:
     }
 
 
-def timeline(items: Sequence[Copy]) -> dict[str, list[tuple[datetime, float]]]:
-    """Cumulative counts over time: found at upload, found afterwards, removed."""
-    series: dict[str, list[datetime]] = {"found at upload": [], "found afterwards": [],
-                                         "removed": []}
-    for c in items:
-        series["found afterwards" if c.retroactive else "found at upload"].append(c.found_at)
-        if c.removed_at is not None:
-            series["removed"].append(c.removed_at)
-    out: dict[str, list[tuple[datetime, float]]] = {}
-    for key, times in series.items():
-        out[key] = [(t, float(i + 1)) for i, t in enumerate(sorted(times))]
+def protect_events(session: Session, incident: Incident) -> list[tuple[datetime, str]]:
+    """When the hashes arrived and when every earlier copy was found (the first run of each
+    bank since the incident started), for the chart."""
+    out: list[tuple[datetime, str]] = []
+    for bank_id, name in bank_ids(session, incident).items():
+        run = session.execute(select(RetroRun).where(
+            RetroRun.bank_id == bank_id, RetroRun.status == "done",
+            RetroRun.started_at >= incident.started_at).order_by(RetroRun.id).limit(1)
+        ).scalar_one_or_none()
+        if run is not None and run.received_at is not None and run.finished_at is not None:
+            out.append((run.received_at, f"{name}: hash received"))
+            out.append((run.finished_at, "earlier copies found"))
     return out

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
-from warding.analytics import svg
 from warding.db.models import ItemMedia, MediaObject, User
 from warding.errors import InvalidInput, WardingError
 from warding.incidents.clusters import clusters, decide_cluster
-from warding.incidents.protect import incident_stats, timeline
+from warding.incidents.chart import incident_chart
+from warding.incidents.protect import incident_stats, protect_events
 from warding.incidents.service import copies, create_incident, get_incident, list_incidents
 from warding.review.decisions import POLICY_CATEGORIES, DecisionInput
 from warding.review.wellness import get_settings
@@ -76,9 +76,8 @@ def _thumbs(session: Session, item_ids: list[int]) -> dict[int, str]:
     return out
 
 
-def _chart(items: Any) -> Any:
-    lines = [svg.Line(key, points) for key, points in timeline(items).items() if points]
-    return svg.line_chart(lines, label="Copies found over time", y_label="copies (cumulative)")
+def _chart(session: Session, incident: Any, items: Any) -> Any:
+    return incident_chart(items, protect_events(session, incident))
 
 
 @router.get("/incidents/{incident_id}")
@@ -91,7 +90,7 @@ def incident_page(incident_id: int, request: Request, session: SessionDep,
     sample_items = [s["item_id"] for c in found for s in c["sample"]]
     return render(request, "incident.html", {
         "incident": incident, "stats": incident_stats(session, incident),
-        "chart": _chart(items), "clusters": found, "max_distance": max_distance,
+        "chart": _chart(session, incident, items), "clusters": found, "max_distance": max_distance,
         "thumbs": _thumbs(session, sample_items) if allowed(user.role, "view_media") else {},
         "settings": get_settings(session, user.id), "can_decide": can_decide,
         "categories": list(POLICY_CATEGORIES),
