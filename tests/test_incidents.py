@@ -211,3 +211,7 @@ def test_stats_incident_cli_and_report(tmp_path: Any) -> None:
     dup = cli.run("incident", "create", "inc1", "--bank", "b1", code=None)
     assert dup.exit_code != 0 and "exists" in dup.stderr
     assert "inc1" in cli.run("incident", "list").stdout
+    report = tmp_path / "report.md"
+    cli.run("stats", "report", "--out", str(report))
+    assert "## Incidents: time to protect" in report.read_text()
+    assert "| inc1 |" in report.read_text()

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, func, select
 from warding.db.models import Bank, BankEntry, BankSignal, ContentItem, Signal
 from warding.matching.exact import ExactIndex, fingerprints
 from warding.matching.index import exact_kind
+from warding.incidents.small_index import SmallHamming
 from warding.matching.mih import HammingIndex
 from warding.signals.base import SignalType
 
@@ -120,12 +121,12 @@ class TypeMatcher:
         refs = np.array([e for e, _ in values], dtype=np.int64)
         banks = np.zeros(len(values), dtype=np.int32)
         self.hamming: HammingIndex | None = None
+        self.small: SmallHamming | None = None
         self.exact: ExactIndex | None = None
         if st.match == "hamming":
-            probe = HammingIndex(bits=st.bits or 0, threshold=threshold)
-            codes = probe.parse([v for _, v in values])
-            self.hamming = HammingIndex.from_arrays(st.bits or 0, codes, refs, banks,
-                                                    threshold=threshold)
+            self.hamming = HammingIndex(bits=st.bits or 0, threshold=threshold)  # parses hex
+            codes = self.hamming.parse([v for _, v in values])
+            self.small = SmallHamming(st.bits or 0, codes, refs, threshold)
         else:
             hi, lo = fingerprints([v for _, v in values], exact_kind(st))
             self.exact = ExactIndex.from_arrays(exact_kind(st), hi, lo, refs, banks)
@@ -138,13 +139,14 @@ class TypeMatcher:
                 codes = self.hamming.parse(values)
             except ValueError:
                 return self._search_valid(values)
-            res = self.hamming.search(codes, self.threshold, with_codes=True)
-            if not len(res):
+            assert self.small is not None
+            q, refs, dist, found = self.small.search(codes)
+            if not len(q):
                 return out
-            stored = self.hamming.to_hex(res.codes) if res.codes is not None else []
-            for k, (q, ref, dist) in enumerate(zip(res.query.tolist(), res.refs.tolist(),
-                                                   res.dist.tolist(), strict=True)):
-                out.append((int(q), int(ref), stored[k], int(dist)))
+            stored = self.hamming.to_hex(found)
+            for k, (qi, ref, d) in enumerate(zip(q.tolist(), refs.tolist(), dist.tolist(),
+                                                 strict=True)):
+                out.append((int(qi), int(ref), stored[k], int(d)))
             return out
         assert self.exact is not None
         q, refs, _ = self.exact.search(values)
@@ -193,17 +195,10 @@ def _valid(st: SignalType, value: str) -> bool:
         return False
 
 
-def window_counts(conn: Connection, since: datetime, types: Sequence[str]) -> tuple[int, int]:
-    """(items, signals of ``types``) stored since ``since``."""
-    items = conn.execute(select(func.count(ContentItem.id))
-                         .where(ContentItem.ingested_at >= since)).scalar() or 0
-    if not types:
-        return int(items), 0
-    sigs = conn.execute(select(func.count(Signal.id))
-                        .join(ContentItem, ContentItem.id == Signal.item_id)
-                        .where(ContentItem.ingested_at >= since,
-                               Signal.signal_type.in_(list(types)))).scalar() or 0
-    return int(items), int(sigs)
+def window_items(conn: Connection, since: datetime) -> int:
+    """How many items were stored since ``since``."""
+    return int(conn.execute(select(func.count(ContentItem.id))
+                            .where(ContentItem.ingested_at >= since)).scalar() or 0)
 
 
 def first_item(conn: Connection, since: datetime) -> int | None:
@@ -216,27 +211,36 @@ def first_item(conn: Connection, since: datetime) -> int | None:
 
 def stream_signals(conn: Connection, since: datetime, types: Sequence[str],
                    page: int = PAGE) -> Iterator[list[tuple[int, str, str]]]:
-    """Pages of (item id, signal type, value) of the window's items, in signal id order."""
+    """Pages of (item id, signal type, value) of the window's items, in signal id order.
+
+    The pages are ranges of signal ids (the primary key), so each is read with one range scan
+    whatever the database's plan for the type: no sort, no rescan of earlier pages."""
     start = first_item(conn, since)
     if start is None or not types:
         return
     low = conn.execute(select(func.min(Signal.id)).where(Signal.item_id >= start)).scalar()
-    if low is None:
+    high = conn.execute(select(func.max(Signal.id))).scalar()
+    if low is None or high is None:
         return
-    last = int(low) - 1
-    while True:
-        rows = conn.execute(
-            select(Signal.id, Signal.item_id, Signal.signal_type, Signal.value)
-            .join(ContentItem, ContentItem.id == Signal.item_id)
-            .where(Signal.id > last, Signal.signal_type.in_(list(types)),
-                   ContentItem.ingested_at >= since)
-            .order_by(Signal.id).limit(page)).all()
-        if not rows:
-            return
-        last = int(rows[-1][0])
-        yield [(int(r[1]), r[2], r[3]) for r in rows]
-        if len(rows) < page:
-            return
+    # ``signal_type || ''``: a filter, not a way in (the type's index would visit every
+    # signal of the type for each page)
+    wanted = Signal.signal_type.concat("").in_(list(types))
+    # ids grow with time: when no item from ``start`` on is older than the window (the
+    # usual case), the window is the id range and the signals need no join with the items
+    mixed = conn.execute(select(ContentItem.id).where(
+        ContentItem.id >= start, ContentItem.ingested_at < since).limit(1)).first() is not None
+    lo = int(low)
+    while lo <= int(high):
+        hi = lo + page - 1
+        stmt = select(Signal.item_id, Signal.signal_type, Signal.value).where(
+            Signal.id >= lo, Signal.id <= hi, wanted)
+        if mixed:
+            stmt = stmt.join(ContentItem, ContentItem.id == Signal.item_id).where(
+                ContentItem.ingested_at >= since)
+        rows = conn.execute(stmt).all()
+        if rows:
+            yield [(int(r[0]), r[1], r[2]) for r in rows]
+        lo = hi + 1
 
 
 def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalType],

@@ -21,7 +21,7 @@ from warding.db.models import Bank, utcnow
 from warding.db.models_incidents import RetroRun
 from warding.errors import NotFound
 from warding.incidents.events import RetroRunFinished
-from warding.incidents.retro import Scope, best_hits, load_entries, match_stream, window_counts
+from warding.incidents.retro import Scope, best_hits, load_entries, match_stream, window_items
 from warding.incidents.retro_semantic import match_semantic
 from warding.incidents.retro_write import auto_decide, record_hits
 
@@ -87,7 +87,7 @@ def run_retro(app: Any, bank_id: int, *, trigger: str, since: datetime,
         run_id = run.id
     try:
         with app.engine.connect() as conn:
-            items, _ = window_counts(conn, since, sorted(entries.values))
+            items = window_items(conn, since)
         _update(app, run_id, items_checked=items)
 
         def seen(n: int) -> None:
