@@ -139,8 +139,8 @@ def _post(w: Warding, ext: str, *, text: str | None = None, image: bytes | None 
 
 
 def test_open_cases_gain_the_reason_and_decided_ones_stay_decided(wapp: Warding) -> None:
-    from warding.banks.service import add_records, create_bank
     from warding.banks.formats import EntryRecord
+    from warding.banks.service import add_records, create_bank
     from warding.incidents.runs import run_for_bank
     from warding.review.decisions import DecisionInput
     from warding.review.service import record_decision
@@ -191,7 +191,7 @@ def content_bank() -> Any:
 def _md5(data: bytes) -> str:
     import hashlib
 
-    return hashlib.md5(data).hexdigest()  # noqa: S324 - the md5 signal type's value
+    return hashlib.md5(data).hexdigest()
 
 
 def _sha(data: bytes) -> str:
@@ -220,7 +220,7 @@ def test_text_semantic_entries_find_stored_posts(app_factory: Any) -> None:
         (case,) = session.execute(select(Case)).scalars().all()
         types = {r["signal_type"] for r in case.reasons}
         assert types == {"text_near", "text_semantic"}
-        sem = [r for r in case.reasons if r["signal_type"] == "text_semantic"][0]
+        sem = next(r for r in case.reasons if r["signal_type"] == "text_semantic")
         assert sem["retroactive"] is True and 0 < sem["similarity"] <= 1
     again = run_for_bank(w, "texts")
     assert again.matches == 0
@@ -231,8 +231,8 @@ def test_background_worker_follows_the_feed_and_resumes(backend: str, app_factor
                                                         request: pytest.FixtureRequest) -> None:
     """The worker matches additions made by any writer; its cursor is in the database, so a
     new worker (a restart after kill -9) continues where the last one committed."""
-    from warding.banks.service import add_records, create_bank, get_bank, update_bank
     from warding.banks.formats import EntryRecord
+    from warding.banks.service import add_records, create_bank, get_bank, update_bank
     from warding.incidents import worker
 
     if backend == "postgres":

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -18,10 +18,10 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Incident name.")],
     bank: Annotated[list[str], typer.Option("--bank", help="Bank holding its hashes (repeatable).")],
-    started_at: Annotated[Optional[str], typer.Option("--started-at", help="ISO 8601 time it started (default: now).")] = None,  # noqa: UP007
+    started_at: Annotated[str | None, typer.Option("--started-at", help="ISO 8601 time it started (default: now).")] = None,
     description: Annotated[str, typer.Option("--description", help="What happened.")] = "",
     priority: Annotated[int, typer.Option("--priority", help="Queue severity its open cases are raised to (0-100).")] = 90,
-    notify_step: Annotated[Optional[int], typer.Option("--notify-step", help="Send incident.count each time the copies count crosses a multiple of this.")] = None,  # noqa: UP007
+    notify_step: Annotated[int | None, typer.Option("--notify-step", help="Send incident.count each time the copies count crosses a multiple of this.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Declare an incident."""

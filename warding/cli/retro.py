@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -40,7 +40,7 @@ def echo_retro(retro: dict[str, Any] | None) -> None:
 
 def parse_time(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(f"--since {value!r}: expected an ISO 8601 time, "
                            "e.g. 2026-03-15T00:00:00Z") from exc
@@ -50,8 +50,8 @@ def parse_time(value: str) -> datetime:
 def retro(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name.")],
-    days: Annotated[Optional[float], typer.Option("--days", help="Window: items stored in the last N days (default WARDING_RETRO_WINDOW_DAYS).")] = None,  # noqa: UP007
-    since: Annotated[Optional[str], typer.Option("--since", help="Window: items stored since this ISO 8601 time.")] = None,  # noqa: UP007
+    days: Annotated[float | None, typer.Option("--days", help="Window: items stored in the last N days (default WARDING_RETRO_WINDOW_DAYS).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Window: items stored since this ISO 8601 time.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Match the stored items of a window against every enabled entry of a bank, now: what

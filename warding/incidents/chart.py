@@ -9,7 +9,19 @@ from datetime import datetime
 
 from markupsafe import Markup
 
-from warding.analytics.svg import H, PAD_B, PAD_L, PAD_R, PAD_T, PALETTE, W, _e, _legend, _nice_max, _svg
+from warding.analytics.charts import PALETTE
+from warding.analytics.svg import (
+    PAD_B,
+    PAD_L,
+    PAD_R,
+    PAD_T,
+    H,
+    W,
+    _e,
+    _legend,
+    _nice_max,
+    _svg,
+)
 from warding.incidents.service import Copy
 
 

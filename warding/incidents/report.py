@@ -27,12 +27,12 @@ def incident_section(session: Session) -> list[str]:
     if not incidents:
         return []
     lines = ["## Incidents: time to protect", "",
-             "Per incident (docs/incidents.md): copies blocked at upload and found afterwards "
-             "by retroactive matching; hash received → matching live and → every earlier copy "
-             "found; upload → removal per copy (median, p90, max).", "",
-             "| incident | started (UTC) | copies | blocked at upload | found afterwards | "
-             "removed | hash → live | hash → all earlier found | upload → removal median / "
-             "p90 / max |", "|---|---|---|---|---|---|---|---|---|"]
+             ("Per incident (docs/incidents.md): copies blocked at upload and found afterwards "
+              "by retroactive matching; hash received → matching live and → every earlier copy "
+              "found; upload → removal per copy (median, p90, max)."), "",
+             ("| incident | started (UTC) | copies | blocked at upload | found afterwards | "
+              "removed | hash → live | hash → all earlier found | upload → removal median / "
+              "p90 / max |"), "|---|---|---|---|---|---|---|---|---|"]
     for incident in incidents:
         s = incident_stats(session, incident)
         r = s["upload_to_removal_seconds"]

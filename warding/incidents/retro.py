@@ -23,9 +23,9 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from warding.db.models import Bank, BankEntry, BankSignal, ContentItem, Signal
+from warding.incidents.small_index import SmallHamming
 from warding.matching.exact import ExactIndex, fingerprints
 from warding.matching.index import exact_kind
-from warding.incidents.small_index import SmallHamming
 from warding.matching.mih import HammingIndex
 from warding.signals.base import SignalType
 

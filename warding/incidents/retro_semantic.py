@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from warding.db.models import ContentItem
 from warding.db.models_incidents import RetroItemVector
@@ -104,8 +104,7 @@ def _vectors(conn: Connection, texts: list[tuple[int, str]], embedder: Any) -> n
     if todo:
         fresh = embedder.encode([t for _, t in todo])
         stale = [i for i, _ in todo]
-        conn.execute(RetroItemVector.__table__.delete().where(
-            RetroItemVector.item_id.in_(stale)))
+        conn.execute(delete(RetroItemVector).where(RetroItemVector.item_id.in_(stale)))
         conn.execute(insert(RetroItemVector), [
             {"item_id": i, "model": embedder.name,
              "vector": np.asarray(v, dtype=np.float32).tobytes()}

@@ -136,9 +136,10 @@ def prioritise(session: Session, incident: Incident) -> int:
            if c.case_id is not None and c.status == "open"]
     raised = 0
     for chunk in _chunks(ids, 900):
-        raised += session.execute(update(Case).where(
+        result = session.execute(update(Case).where(
             Case.id.in_(chunk), Case.status == "open", Case.severity < incident.priority)
-            .values(severity=incident.priority)).rowcount or 0
+            .values(severity=incident.priority))
+        raised += int(getattr(result, "rowcount", 0) or 0)
     return raised
 
 

@@ -31,6 +31,7 @@ from warding.matching.semantic import bank_threshold
 log = logging.getLogger("warding.incidents")
 CURSOR_KEY = "retro"
 READ_LIMIT = 1_000
+COUNT_EVERY = 10.0  # seconds between two counts of the incidents' copies
 
 
 def _bank_states(session: Any) -> dict[str, Any]:
@@ -187,11 +188,15 @@ class RetroWorker:
 
         from warding.incidents.notify import check_counts
 
+        counted = 0.0
         while not self._stop.is_set():
             try:
+                ran = 0
                 while tick(self.app) and not self._stop.is_set():
-                    pass
-                check_counts(self.app)
+                    ran += 1
+                if ran or time.monotonic() - counted >= COUNT_EVERY:
+                    check_counts(self.app)  # copies also arrive by live matches
+                    counted = time.monotonic()
                 self.error, self.last_ok = "", time.time()
             except Exception as exc:  # noqa: BLE001 - keep running; retried next pass
                 self.error = str(exc)
