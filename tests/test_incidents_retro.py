@@ -319,3 +319,60 @@ def test_server_matches_in_the_background_and_shows_progress(app_factory: Any) -
     with w.transaction() as session:
         case = session.execute(select(Case).where(Case.item_id == item)).scalar_one()
         assert case.reasons[0]["retroactive"] is True
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+from warding.app import Warding
+from warding.incidents import retro_write, worker
+w = Warding.from_env(database_url=sys.argv[1], data_dir=sys.argv[2], semantic_matching=False)
+retro_write.ITEMS_PER_TRANSACTION = 1
+original = retro_write._write_page
+pages = []
+def page_then_die(*args, **kwargs):
+    original(*args, **kwargs)
+    pages.append(1)
+    if len(pages) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 in the middle of a run
+retro_write._write_page = page_then_die
+worker.tick(w)
+"""
+
+
+def test_worker_resumes_after_kill_9(app_factory: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from warding.banks.formats import EntryRecord
+    from warding.banks.service import add_records, create_bank, get_bank
+    from warding.incidents import worker
+
+    w = app_factory(semantic_matching=False)
+    imgs = [content.png_bytes(content.make_image(60 + i, (96, 96))) for i in range(5)]
+    ids = [_post(w, f"k{i}", image=img) for i, img in enumerate(imgs)]
+    _post(w, "unrelated", image=content.png_bytes(content.make_image(99, (96, 96))))
+    worker.tick(w)
+    with w.transaction() as session:
+        create_bank(session, "killed", actor="test")
+    with w.transaction() as session:
+        add_records(session, get_bank(session, "killed"),
+                    [EntryRecord(signals=[("sha256", _sha(img))], labels={}, provenance="",
+                                 ref=str(i)) for i, img in enumerate(imgs)],
+                    w.signal_types, actor="api", how="add")
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), w.settings.database_url,
+                           str(w.settings.data_dir)], capture_output=True, text=True,
+                          timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == -9, proc.stderr
+    with w.transaction() as session:
+        # the first page committed; the second was killed before its commit
+        assert session.execute(select(func.count(Case.id))).scalar() == 1
+        assert session.execute(select(RetroRun.status)).scalar_one() == "running"
+    assert worker.tick(w) >= 1  # the cursor had not moved: the change is run again
+    with w.transaction() as session:
+        assert sorted(session.execute(select(Case.item_id)).scalars()) == sorted(ids)
+        # nothing matched twice
+        assert session.execute(select(func.count(Match.id))).scalar() == 5
+        assert session.execute(select(func.count(RetroMatch.id))).scalar() == 5
+    assert worker.tick(w) == 0
