@@ -77,6 +77,12 @@ def run_retro(app: Any, bank_id: int, *, trigger: str, since: datetime,
     now = clock()
     received = min(entries.received.values()) if entries.received else None
     with app.transaction() as session:
+        # the same scope left running: its process died (a crash, kill -9); this run redoes it
+        session.execute(update(RetroRun).where(
+            RetroRun.bank_id == bank_id, RetroRun.status == "running",
+            RetroRun.first_entry.is_(None) if first is None else RetroRun.first_entry == first,
+            RetroRun.last_entry.is_(None) if last is None else RetroRun.last_entry == last)
+            .values(status="interrupted", error="the process stopped; run again"))
         run = RetroRun(bank_id=bank_id, trigger=trigger, status="running", first_entry=first,
                        last_entry=last, since=since, entries=len(entries),
                        items_checked=0, signals_checked=0, matches=0, cases_opened=0,
