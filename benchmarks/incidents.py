@@ -294,7 +294,8 @@ def bench_server(items: int = 100_000) -> dict[str, Any]:
 
 
 # -- 4. a surge ----------------------------------------------------------------------------
-def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300) -> dict[str, Any]:
+def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300,
+                threshold: int = 31) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from warding.banks.formats import EntryRecord
@@ -327,7 +328,7 @@ def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300
         rng.shuffle(rows)
         fill_items(db, rows)
         with w.transaction() as session:
-            create_bank(session, "surge", actor="bench")
+            create_bank(session, "surge", actor="bench", thresholds={"pdq": threshold})
         with w.transaction() as session:
             from warding.banks.service import get_bank
 
@@ -343,11 +344,11 @@ def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300
         actions = 0
         t0 = time.perf_counter()
         with w.transaction() as session:
-            found = clusters(session, get_incident(session, "surge"), 31)
+            found = clusters(session, get_incident(session, "surge"), threshold)
         for c in found:
             seen = [s["case_id"] for s in c["sample"]]
             actions += 1 + len(seen)  # one decision, after viewing the sample
-            decide_cluster(w, "surge", c["entry_id"], 31,
+            decide_cluster(w, "surge", c["entry_id"], threshold,
                            DecisionInput(violating=True, reason="copy of the incident's material",
                                          category="perpetrator_content"),
                            sample_seen=seen, actor="bench", reviewer_id=None, run_actions=False)
@@ -356,7 +357,8 @@ def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300
             open_left = session.execute(select(func.count(Case.id))
                                         .where(Case.status == "open")).scalar()
             cased = session.execute(select(func.count(Case.id))).scalar()
-        return {"copies": copies, "others": others, "distinct_variants_hashed": distinct,
+        return {"copies": copies, "others": others, "pdq_threshold": threshold,
+                "distinct_variants_hashed": distinct,
                 "variant_hashing_s": round(hash_s, 1), "retro_s": round(retro_s, 1),
                 "copies_found": summary.matches, "copies_not_found": copies - summary.matches,
                 "cases": cased, "clusters": len(found), "sample_per_cluster": SAMPLE,
@@ -396,8 +398,9 @@ def main() -> None:
         results["server"] = bench_server(env_int("BENCH_SERVER_ITEMS", 100_000))
         print(json.dumps(results["server"]), flush=True)
     if "surge" in parts:
-        results["surge"] = bench_surge(env_int("BENCH_SURGE_COPIES", 10_000),
-                                       env_int("BENCH_SURGE_OTHERS", 100_000))
+        results["surge"] = [bench_surge(env_int("BENCH_SURGE_COPIES", 10_000),
+                                        env_int("BENCH_SURGE_OTHERS", 100_000), threshold=t)
+                            for t in env_list("BENCH_SURGE_THRESHOLDS", "31,40")]
         print(json.dumps(results["surge"]), flush=True)
     results["load_average_after"] = load_average()
     OUT.parent.mkdir(parents=True, exist_ok=True)

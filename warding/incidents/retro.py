@@ -15,6 +15,7 @@ exactly as a live match would have been.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from warding.matching.mih import HammingIndex
 from warding.signals.base import SignalType
 
 PAGE = 50_000
+STREAM_CACHE_KB = 8_192
 SEMANTIC = "text_semantic"
 
 
@@ -250,6 +252,29 @@ def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalT
     found = matchers(entries, types)
     hits: list[Hit] = []
     read = 0
+    with _small_cache(conn):
+        read = _match_pages(conn, found, since, hits, progress)
+    return hits, read
+
+
+@contextmanager
+def _small_cache(conn: Connection) -> Iterator[None]:
+    """Each stored signal is read once: on SQLite, a pooled connection's page cache (which
+    ``bank import`` sets to 512 MB) would only fill memory, so it is kept small meanwhile."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{STREAM_CACHE_KB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+def _match_pages(conn: Connection, found: dict[str, TypeMatcher], since: datetime,
+                 hits: list[Hit], progress: Callable[[int], None] | None) -> int:
+    read = 0
     for page in stream_signals(conn, since, sorted(found)):
         read += len(page)
         by_type: dict[str, list[int]] = {}
@@ -262,7 +287,7 @@ def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalT
                 hits.append(Hit(item_id, eid, stype, value, values[q], float(dist)))
         if progress is not None:
             progress(read)
-    return hits, read
+    return read
 
 
 def best_hits(hits: Sequence[Hit]) -> list[Hit]:
