@@ -252,13 +252,13 @@ def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalT
     found = matchers(entries, types)
     hits: list[Hit] = []
     read = 0
-    with _small_cache(conn):
+    with small_cache(conn):
         read = _match_pages(conn, found, since, hits, progress)
     return hits, read
 
 
 @contextmanager
-def _small_cache(conn: Connection) -> Iterator[None]:
+def small_cache(conn: Connection) -> Iterator[None]:
     """Each stored signal is read once: on SQLite, a pooled connection's page cache (which
     ``bank import`` sets to 512 MB) would only fill memory, so it is kept small meanwhile."""
     if conn.dialect.name != "sqlite":

@@ -21,7 +21,14 @@ from warding.db.models import Bank, utcnow
 from warding.db.models_incidents import RetroRun
 from warding.errors import NotFound
 from warding.incidents.events import RetroRunFinished
-from warding.incidents.retro import Scope, best_hits, load_entries, match_stream, window_items
+from warding.incidents.retro import (
+    Scope,
+    best_hits,
+    load_entries,
+    match_stream,
+    small_cache,
+    window_items,
+)
 from warding.incidents.retro_semantic import match_semantic
 from warding.incidents.retro_write import auto_decide, record_hits
 
@@ -92,7 +99,7 @@ def run_retro(app: Any, bank_id: int, *, trigger: str, since: datetime,
         session.flush()
         run_id = run.id
     try:
-        with app.engine.connect() as conn:
+        with app.engine.connect() as conn, small_cache(conn):
             items = window_items(conn, since)
         _update(app, run_id, items_checked=items)
 
