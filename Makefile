@@ -30,7 +30,7 @@ test: $(STAMP) postgres chromium
 
 # Pictures of the console for docs/console.md, taken by the browser tests.
 screenshots: $(STAMP) chromium
-	WARDING_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_legal.py
+	WARDING_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_legal.py tests/test_browser_incidents.py
 
 clean:
 	rm -rf $(VENV) warding.db warding.db-* warding-data .pytest_cache
@@ -98,3 +98,8 @@ bench-latency: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
+# Incident response (docs/incidents.md): retroactive matching, import to first case, a surge.
+# Sizes: BENCH_RETRO_SIZES (stored PDQ signals, comma-separated), BENCH_RETRO_POSTS, ...
+.PHONY: bench-incidents
+bench-incidents: $(STAMP)
+	$(BIN)/python -m benchmarks.incidents

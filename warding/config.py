@@ -253,6 +253,16 @@ class Settings(BaseSettings):
 
         check_settings(self)
         return self
+    # -- incident response (issue 20, docs/incidents.md) --------------------------------
+    retro_window_days: float = Field(
+        default=30.0, ge=0, description="Retroactive matching: how far back stored items are "
+        "matched against bank entries added, enabled again or loosened (days; 0 = off).")
+    retro_poll_seconds: float = Field(
+        default=2.0, ge=0, description="How often `warding serve` looks at the change feed for "
+        "bank changes to match retroactively (0 = no background retroactive matching).")
+    incident_notify_step: int = Field(
+        default=100, ge=1, description="An incident's copies count sends the event webhook "
+        "`incident.count` each time it crosses a multiple of this step.")
 
     @property
     def media_dir(self) -> Path:

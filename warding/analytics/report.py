@@ -188,6 +188,9 @@ def write_report(session: Session, out: Path, *, title: str = "Analysis",
               "items have a removal recorded"
               + (" — none were reviewed or re-checked here, so every item is censored and no "
                  "item survival curve is drawn." if removed == 0 else "."), ""]
+    from warding.incidents.report import incident_section  # issue 20
+
+    lines += incident_section(session)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return [out, *written]

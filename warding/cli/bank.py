@@ -52,8 +52,10 @@ def add(
     label: LabelOpt = None,
     provenance: ProvOpt = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_retro: Annotated[bool, typer.Option("--no-retro", help="Do not match stored items against the new entries (retroactive matching, docs/incidents.md).")] = False,
 ) -> None:
-    """Add known content (files, a text, a URL or raw hashes) to a bank."""
+    """Add known content (files, a text, a URL or raw hashes) to a bank; then match the stored
+    items of the retroactive window against the new entries (unless --no-retro)."""
     from warding.banks.formats import EntryRecord, FormatError
     from warding.banks.service import (
         add_records,
@@ -85,6 +87,9 @@ def add(
         if not records:
             err_console().print("[red]error:[/red] nothing to add: give PATH, --text, --url or --hash")
             raise typer.Exit(2)
+        from warding.incidents.runs import feed_mark
+
+        mark = feed_mark(w)
         with w.transaction() as session:
             bank = get_bank(session, name)
             summary = add_records(session, bank, records, w.signal_types, actor="cli", how="add")
@@ -92,13 +97,15 @@ def add(
                 from warding.matching.semantic import add_bank_text
 
                 add_bank_text(w, session, bank, text)
+    retro = None if no_retro else _retro_after(w, name, mark, "add")
     if as_json:
-        emit_json(summary.as_json())
+        emit_json({**summary.as_json(), **({"retro": retro} if retro else {})})
     else:
         typer.echo(f"added {summary.entries} entries ({summary.signals} signals); "
                    f"{summary.skipped} already in the bank")
         for e in summary.errors:
             typer.echo(f"rejected {e['input']}: {e['reason']}")
+        _echo_retro(retro)
     if summary.errors and not summary.entries and not summary.skipped:
         raise typer.Exit(1)
 
@@ -110,8 +117,11 @@ def import_(
     file: Annotated[Path, typer.Argument(help="JSONL, CSV, 'TYPE VALUE' lines or TCAP file.")],
     fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl, csv, lines or tcap (default: by extension and content).")] = None,  # noqa: UP007
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_retro: Annotated[bool, typer.Option("--no-retro", help="Do not match stored items against the imported entries (retroactive matching, docs/incidents.md).")] = False,
 ) -> None:
-    """Import a hash list into a bank (see docs/formats.md); millions of lines are fine."""
+    """Import a hash list into a bank (see docs/formats.md); millions of lines are fine. Then
+    match the stored items of the retroactive window against the new entries (unless
+    --no-retro)."""
     from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
     from warding.banks.bulk import import_path
@@ -124,20 +134,25 @@ def import_(
             raise InvalidInput(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
         if not file.is_file():
             raise InvalidInput(f"{file}: no such file")
+        from warding.incidents.runs import feed_mark
+
+        mark = feed_mark(w)
         with Progress(TextColumn("importing {task.completed:,} records"), TimeElapsedColumn(),
                       console=err_console(), transient=True,
                       disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("import", total=None)
             summary = import_path(w, name, file, actor="cli", fmt=fmt,  # type: ignore[arg-type]
                                   progress=lambda n: bar.update(task, completed=n))
+    retro = None if no_retro else _retro_after(w, name, mark, "import")
     if as_json:
-        emit_json(summary.as_json())
+        emit_json({**summary.as_json(), **({"retro": retro} if retro else {})})
     else:
         typer.echo(f"imported {summary.entries} entries ({summary.signals} signals); "
                    f"{summary.skipped} already present; {summary.removed} removed; "
                    f"{summary.errors_total} rejected")
         for e in summary.errors[:50]:
             typer.echo(f"rejected {e['input']}: {e['reason']}")
+        _echo_retro(retro)
 
 
 @app.command("export")
@@ -187,3 +202,11 @@ def list_(
         for b in banks:
             state = "enabled" if b.enabled else "disabled"
             typer.echo(f"{b.name}\t{b.entries} entries\t{b.signals} signals\t{state}")
+
+
+# -- retroactive matching (issue 20, docs/incidents.md) -------------------------------------
+from warding.cli.retro import echo_retro as _echo_retro  # noqa: E402
+from warding.cli.retro import retro as _retro_command  # noqa: E402
+from warding.cli.retro import retro_after as _retro_after  # noqa: E402
+
+app.command("retro")(_retro_command)

@@ -17,6 +17,7 @@ from warding.cli import backup as backup_cli
 from warding.cli import bank as bank_cli
 from warding.cli import case as case_cli
 from warding.cli import exchange as exchange_cli
+from warding.cli import incident as incident_cli
 from warding.cli import index as index_cli
 from warding.cli import legal as legal_cli
 from warding.cli import legal_tdb as legal_tdb_cli
@@ -46,6 +47,7 @@ legal_tdb_cli.register(legal_cli.app)  # DSA Transparency Database: legal tdb-se
 app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
 app.command("backup")(backup_cli.backup)  # issue 22
+app.add_typer(incident_cli.app, name="incident")  # issue 20
 
 
 @app.callback()

@@ -361,3 +361,9 @@ def event_remove(
     with friendly_errors(), w.transaction() as session:
         remove_event(session, annotation_id, actor="cli")
     typer.echo(f"event {annotation_id} removed")
+
+
+# -- incidents (issue 20, docs/incidents.md) ------------------------------------------------
+from warding.cli.incident import stats_incident as _stats_incident  # noqa: E402
+
+app.command("incident")(_stats_incident)

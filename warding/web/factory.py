@@ -48,6 +48,8 @@ from warding.web.routers import (
     status,
 )
 from warding.web.request_guard import RequestGuard, check_content_type
+from warding.web.retro_keeper import lifespan as retro_lifespan
+from warding.web.routers import api_bank_retro, api_incidents, console_incidents  # issue 20
 from warding.web.security import SecurityHeadersMiddleware, session_secret
 from warding.web.templating import STATIC_DIR, make_templates
 
@@ -70,7 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     shared_loader(app.state.warding)  # intake's classifier loads in the background now
     async with index_lifespan(app):
         async with _action_worker(app):
-            yield
+            async with retro_lifespan(app):  # retroactive matching (issue 20)
+                yield
 
 
 @asynccontextmanager
@@ -120,6 +123,8 @@ def create_app(w: Warding) -> FastAPI:
     for module in (api_legal_orders, api_legal_complaints, api_legal_notices,  # issue 14
                    api_legal_preservations, api_legal_reports, api_legal_threats,
                    api_legal_tdb, console_legal):
+        app.include_router(module.router)
+    for module in (api_bank_retro, api_incidents, console_incidents):  # issue 20
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # inside the session: its error pages may use the session (issue 22)
