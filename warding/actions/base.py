@@ -60,3 +60,14 @@ class ActionSink(ABC):
     @abstractmethod
     def execute(self, request: ActionRequest) -> ActionOutcome:
         """Carry out the request; return failed (not raise) when the target refuses."""
+
+
+class AppSink(ActionSink):
+    """A sink that works on Warding's own database (it is built with the app)."""
+
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
+
+    @classmethod
+    def create(cls, app: Any) -> ActionSink:
+        return cls(app)

@@ -67,6 +67,11 @@ class RetryPolicy:
         return timedelta(seconds=max(backoff, retry_after or 0.0))
 
 
+def action_key(case_id: int, decision_id: int, sink: str) -> str:
+    """The idempotency key of the action of ``sink`` for a decision."""
+    return f"warding-case{case_id}-decision{decision_id}-{sink}"
+
+
 def queue_actions(session: Session, decision: Decision, sink_names: list[str], *,
                   max_attempts: int = DEFAULT_MAX_ATTEMPTS,
                   now: datetime | None = None) -> list[Action]:
@@ -80,7 +85,7 @@ def queue_actions(session: Session, decision: Decision, sink_names: list[str], *
             case_id=decision.case_id,
             decision_id=decision.id,
             sink=name,
-            idempotency_key=f"warding-case{decision.case_id}-decision{decision.id}-{name}",
+            idempotency_key=action_key(decision.case_id, decision.id, name),
             status="pending",
         )
         session.add(action)

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
+from warding.actions.base import ActionOutcome, ActionRequest, AppSink
 from warding.audit.log import record
 from warding.db.models import Case, ContentItem, Decision, utcnow
 from warding.db.models_review import DecisionContext, StatementOfReasons
@@ -303,20 +303,13 @@ def list_statements(session: Session, case_id: int | None = None, limit: int = 1
             session.execute(query.limit(limit).offset(offset)).scalars()]
 
 
-class NotifyUploaderSink(ActionSink):
+class NotifyUploaderSink(AppSink):
     """Writes a statement of reasons for the uploader (DSA Art. 17 style) and stores it."""
 
     name: ClassVar[str] = "notify_uploader"
     description: ClassVar[str] = (
         "Write a statement of reasons for the uploader (restriction, facts, automated means, "
         "ground, redress), stored for the platform to send on.")
-
-    def __init__(self, app: Any = None) -> None:
-        self.app = app
-
-    @classmethod
-    def create(cls, app: Any) -> ActionSink:
-        return cls(app)
 
     def execute(self, request: ActionRequest) -> ActionOutcome:
         if not request.violating and request.kind != "appeal":

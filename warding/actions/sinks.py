@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
+from warding.actions.base import ActionOutcome, ActionRequest, ActionSink, AppSink
 from warding.actions.webhooks import retry_after, signed_headers
 
 
@@ -98,7 +98,7 @@ class WebhookSink(ActionSink):
                              retry_after=wait)
 
 
-class AddToBankSink(ActionSink):
+class AddToBankSink(AppSink):
     """Adds confirmed violating material to the bank ``confirmed`` so re-uploads are caught.
 
     When an appeal reverses the decision, the entries the case added are disabled
@@ -107,13 +107,6 @@ class AddToBankSink(ActionSink):
     name: ClassVar[str] = "add_to_bank"
     description: ClassVar[str] = "Add the signals of confirmed violating items to the 'confirmed' bank."
     bank_name: ClassVar[str] = "confirmed"
-
-    def __init__(self, app: Any = None) -> None:
-        self.app = app
-
-    @classmethod
-    def create(cls, app: Any) -> ActionSink:
-        return cls(app)
 
     def execute(self, request: ActionRequest) -> ActionOutcome:
         if self.app is None:

@@ -18,17 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warding.actions.executor import queue_actions
 from warding.audit.log import record
 from warding.db.models import Case, ContentItem, utcnow
 from warding.db.models_legal import LegalComplaint, RemovalOrderItem
-from warding.db.models_review import DecisionContext
 from warding.errors import Conflict, InvalidInput, NotFound
 from warding.intake.outbox import queue_event
-from warding.legal.enforce import Enforced, enforce, run_now
+from warding.legal.enforce import Enforced, enforce, record_measure, run_now
 from warding.legal.events import ComplaintChanged
 from warding.legal.locate import find_item, parse_locations
-from warding.review.decisions import DecisionInput, current_decision, decide
+from warding.review.decisions import DecisionInput, current_decision
 
 OUTCOMES = ("reinstated", "rejected")
 STATUSES = ("open", "overdue", "decided")
@@ -157,17 +155,11 @@ def decide_complaint(app: Any, complaint_id: int, outcome: str, reason: str, *, 
                              context=context, actor=actor, user_id=user_id)
         else:
             # The removal upheld on review: an appeal that confirms it, with a statement.
-            d = decide(session, case.id, DecisionInput(
+            result = record_measure(session, app, case, DecisionInput(
                 violating=True, reason=f"Complaint #{c.id} rejected: {reason.strip()}",
                 category=(last.category if last is not None and last.category
                           else "perpetrator_content"), kind="appeal"),
-                actor=actor, reviewer_id=None)
-            d.reviewer_id = user_id
-            session.add(DecisionContext(decision_id=d.id, context=context))
-            session.flush()
-            actions = queue_actions(session, d, list(app.settings.action_sinks),
-                                    max_attempts=app.settings.action_max_attempts)
-            result = Enforced(case.id, d.id, tuple(a.id for a in actions))
+                context=context, actor=actor, user_id=user_id)
         done.append(result)
         now = utcnow()
         c.status, c.outcome, c.reason = "decided", outcome, reason.strip()

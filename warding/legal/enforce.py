@@ -47,17 +47,23 @@ def enforce(session: Session, app: Any, case: Case, *, violating: bool, category
     if not violating and (last is None or not last.violating):
         return Enforced(case.id, None, (), "not removed: nothing to reinstate")
     kind: Kind = "decision" if last is None else "appeal"
+    return record_measure(session, app, case, DecisionInput(
+        violating=violating, reason=reason, category=category, kind=kind),
+        context=context, actor=actor, user_id=user_id)
+
+
+def record_measure(session: Session, app: Any, case: Case, d: DecisionInput, *,
+                   context: dict[str, Any], actor: str, user_id: int | None) -> Enforced:
+    """Record ``d`` on ``case`` for ``user_id`` with its context, queue its actions and, for
+    a removal, its preservation. The caller commits, then calls :func:`run_now`."""
     # reviewer_id None: an order is not held up by a reviewer's claim on the case.
-    decision: Decision = decide(
-        session, case.id,
-        DecisionInput(violating=violating, reason=reason, category=category, kind=kind),
-        actor=actor, reviewer_id=None)
+    decision: Decision = decide(session, case.id, d, actor=actor, reviewer_id=None)
     decision.reviewer_id = user_id
     session.add(DecisionContext(decision_id=decision.id, context=context))
     session.flush()
     actions = queue_actions(session, decision, list(app.settings.action_sinks),
                             max_attempts=app.settings.action_max_attempts)
-    if violating:
+    if d.violating:
         from warding.legal.preservation import preserve
 
         preserve(session, app.settings, decision, case,

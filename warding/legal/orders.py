@@ -327,6 +327,13 @@ def scrutiny(app: Any, order_id: int, body: dict[str, Any], *, actor: str,
     return answer
 
 
+def _provider(settings: Any) -> dict[str, str]:
+    """The hosting service provider as Annex II and III name it (WARDING_PROVIDER_*)."""
+    return {"name": settings.provider_name, "contact_point": settings.provider_contact_point,
+            "member_state": settings.provider_member_state,
+            "authorised_person": settings.provider_authorised_person}
+
+
 def annex_ii(session: Session, order_id: int, settings: Any) -> dict[str, Any]:
     """Annex II: the information on the execution of the order, for the authority."""
     order = get_order(session, order_id)
@@ -344,10 +351,7 @@ def annex_ii(session: Session, order_id: int, settings: Any) -> dict[str, Any]:
         "within_deadline": order.within_deadline,
         "items": [{"location": i["location"], "url": i["url"]}
                   for i in order_items(session, order)],
-        "hosting_service_provider": {
-            "name": settings.provider_name, "contact_point": settings.provider_contact_point,
-            "member_state": settings.provider_member_state,
-            "authorised_person": settings.provider_authorised_person},
+        "hosting_service_provider": _provider(settings),
     }
 
 
@@ -359,7 +363,4 @@ def annex_iii(session: Session, order_id: int, settings: Any) -> dict[str, Any]:
             "provider_file_reference": provider_file_reference(order),
             "issuing_authority": order.authority,
             "received_at": order.received_at.isoformat(), "inability": order.inability,
-            "hosting_service_provider": {
-                "name": settings.provider_name, "contact_point": settings.provider_contact_point,
-                "member_state": settings.provider_member_state,
-                "authorised_person": settings.provider_authorised_person}}
+            "hosting_service_provider": _provider(settings)}

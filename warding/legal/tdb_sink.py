@@ -12,11 +12,12 @@ and only when ``WARDING_TDB_URL`` is set.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlalchemy import select
 
-from warding.actions.base import ActionOutcome, ActionRequest, ActionSink
+from warding.actions.base import ActionOutcome, ActionRequest, AppSink
+from warding.actions.executor import action_key
 from warding.actions.notice import issue_statement
 from warding.db.models_review import StatementOfReasons
 from warding.legal.tdb_queue import queue_statement
@@ -24,23 +25,16 @@ from warding.legal.tdb_queue import queue_statement
 
 def uploader_statement_key(request: ActionRequest) -> str:
     """The idempotency key the ``notify_uploader`` action of this decision carries."""
-    return f"warding-case{request.case_id}-decision{request.decision_id}-notify_uploader"
+    return action_key(request.case_id, request.decision_id, "notify_uploader")
 
 
-class TransparencyDbSink(ActionSink):
+class TransparencyDbSink(AppSink):
     """Queues the statement of reasons of each restriction for the DSA Transparency Database."""
 
     name: ClassVar[str] = "transparency_db"
     description: ClassVar[str] = (
         "Queue each restriction's statement of reasons, without personal data, for the DSA "
         "Transparency Database (sent in batches when WARDING_TDB_URL is set).")
-
-    def __init__(self, app: Any = None) -> None:
-        self.app = app
-
-    @classmethod
-    def create(cls, app: Any) -> ActionSink:
-        return cls(app)
 
     def execute(self, request: ActionRequest) -> ActionOutcome:
         if not request.violating and request.kind != "appeal":
