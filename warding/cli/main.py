@@ -88,17 +88,26 @@ def hash_cmd(
     path: Annotated[Path, typer.Argument(help="File to hash.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print every signal of a file (md5, sha256, and pdq for images)."""
-    from warding.hashing import hash_file
+    """Print every signal of a file (md5, sha256, and pdq for images) and the text read
+    in an image (``ocr_text``, whose text signals have origin ocr)."""
+    from warding.hashing import hash_file_content
 
     w = get_app(ctx)
     with friendly_errors():
-        signals = hash_file(w, path)
+        hashed = hash_file_content(w, path)
     if as_json:
-        emit_json({"signals": [{"type": s.signal_type, "value": s.value} for s in signals]})
+        emit_json({"signals": [{"type": s.signal_type, "value": s.value, "origin": s.origin}
+                               for s in hashed.signals],
+                   "ocr_text": hashed.ocr_text.as_json() if hashed.ocr_text else None,
+                   **({"ocr_error": hashed.ocr_error} if hashed.ocr_error else {})})
     else:
-        for s in signals:
+        for s in hashed.signals:
             typer.echo(f"{s.signal_type}\t{s.value}")
+        if hashed.ocr_text is not None:
+            t = hashed.ocr_text
+            typer.echo(f"ocr_text\t{t.lang or '?'}\t{t.confidence:.0f}\t{t.text}")
+        if hashed.ocr_error:
+            err_console().print(f"[yellow]text not read:[/yellow] {escape(hashed.ocr_error)}")
 
 
 @app.command()
