@@ -22,6 +22,7 @@ from warding.cli import index as index_cli
 from warding.cli import legal as legal_cli
 from warding.cli import legal_tdb as legal_tdb_cli
 from warding.cli import model as model_cli
+from warding.cli import ocr as ocr_cli
 from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
@@ -48,6 +49,7 @@ app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
 app.command("backup")(backup_cli.backup)  # issue 22
 app.add_typer(incident_cli.app, name="incident")  # issue 20
+app.add_typer(ocr_cli.app, name="ocr")  # issue 21
 
 
 @app.callback()
