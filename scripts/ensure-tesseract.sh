@@ -7,13 +7,15 @@ set -euo pipefail
 PACKAGES="tesseract-ocr tesseract-ocr-osd tesseract-ocr-script-latn tesseract-ocr-script-arab
   tesseract-ocr-script-cyrl tesseract-ocr-ara tesseract-ocr-eng tesseract-ocr-fra
   tesseract-ocr-deu tesseract-ocr-rus tesseract-ocr-spa tesseract-ocr-tur tesseract-ocr-urd
-  fonts-dejavu-core"
+  fonts-dejavu-core fonts-sil-scheherazade"
 TESSDATA="${WARDING_OCR_TESSDATA:-/usr/share/tesseract-ocr/5/tessdata}"
 missing=""
 for f in Latin Arabic Cyrillic ara eng fra deu rus spa tur urd; do
   [ -f "$TESSDATA/$f.traineddata" ] || missing="$missing $f"
 done
+# fonts to render the tests' and the benchmark's neutral sentences (Urdu needs Scheherazade)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing dejavu-font"
+[ -d /usr/share/fonts/truetype/scheherazade ] || missing="$missing scheherazade-font"
 if [ -z "$missing" ]; then
   exit 0
 fi

@@ -13,6 +13,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+NASKH = Path("/usr/share/fonts/truetype/scheherazade/Scheherazade-Regular.ttf")
+"""A Naskh font with the letters of Urdu (DejaVu Sans lacks some), for the benchmark."""
 TESSDATA = Path("/usr/share/tesseract-ocr/5/tessdata")
 
 
@@ -33,9 +35,10 @@ def is_rtl(text: str) -> bool:
 
 
 def render(text: str, size: int = 28, background: Image.Image | None = None,
-           colour: str = "black", width: int | None = None) -> Image.Image:
+           colour: str = "black", width: int | None = None,
+           font_path: Path = FONT) -> Image.Image:
     """The text in one line (or wrapped to ``width`` pixels) on white or on ``background``."""
-    font = ImageFont.truetype(str(FONT), size)
+    font = ImageFont.truetype(str(font_path), size)
     kw = {"direction": "rtl"} if is_rtl(text) else {}
     probe = ImageDraw.Draw(Image.new("RGB", (8, 8)))
     lines = _wrap(text, font, probe, width, kw) if width else [text]

@@ -107,7 +107,8 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 
 
 def _prepare(img: Image.Image) -> Image.Image:
-    """Greyscale (first frame of an animation), enlarged when small."""
+    """Greyscale (first frame of an animation), enlarged when small. (A median filter
+    against JPEG noise was tried: it erased the dots of Arabic letters.)"""
     g = img.convert("L")
     short = min(g.size)
     if 0 < short < MIN_SIDE:

@@ -20,13 +20,19 @@ from typing import Any
 from PIL import Image
 
 from warding.ocr.model import OcrError, OcrUnavailable
-from warding.ocr.scripts import script_of
+from warding.ocr.scripts import letter_share, script_of
 
 SCRIPT_MODELS = ("Latin", "Arabic", "Cyrillic")
 """Tried in this order; a reading of its own script at ``EARLY_CONFIDENCE`` ends the search."""
 EARLY_CONFIDENCE = 80.0
-RETRY_SCALES = (0.7, 1.4)
-"""Sizes an image is read again at when a model found no text at all in it."""
+RETRIES = (("0", 1.0, 6), ("2", 1.0, 3), ("0", 0.7, 3), ("0", 1.4, 3))
+"""(Tesseract ``thresholding_method``, scale, page segmentation mode) an image is read
+again with when a model found no text at all in it: mode 6 takes the image as one block of
+text (mode 3, the first reading, analyses the layout); thresholding 2 is Sauvola's local
+thresholding, 0 the default Otsu."""
+RTL_MODELS = frozenset({"Arabic", "ara", "urd"})
+MIN_LINE_CONFIDENCE = 45.0
+"""Lines read with less confidence are dropped (noise from photos and textures)."""
 LANGUAGE_PACKS = ("ara", "eng", "fra", "deu", "rus", "spa", "tur", "urd")
 """The language packs ``make setup`` installs beside the script models (docs/ocr.md)."""
 DEBIAN_TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
@@ -74,17 +80,47 @@ class TesseractEngine:
         finally:
             api.Clear()
 
-    def _read_with(self, img: Image.Image, model: str, deadline: float) -> tuple[str, float]:
+    def _read_with(self, img: Image.Image, model: str, deadline: float,
+                   threshold: str = "0", psm: int = 3) -> tuple[str, float]:
         left_ms = int((deadline - time.monotonic()) * 1000)
         if left_ms <= 0:
             raise OcrError(f"OCR took longer than the {self.timeout_ms / 1000:g} s limit "
                            "(WARDING_OCR_TIMEOUT_SECONDS)")
         with self._api(model) as api:
+            api.SetVariable("thresholding_method", threshold)
+            api.SetPageSegMode(psm)
             api.SetImage(img)
             if not api.Recognize(timeout=left_ms):
                 raise OcrError(f"OCR took longer than the {self.timeout_ms / 1000:g} s limit "
                                "(WARDING_OCR_TIMEOUT_SECONDS)")
-            return str(api.GetUTF8Text()), float(api.MeanTextConf())
+            if model in RTL_MODELS:
+                # tesserocr's line iterator gives right-to-left lines reversed and cut:
+                # take the page text (in logical order) and drop the lines of symbols.
+                lines = [t.strip() for t in str(api.GetUTF8Text()).splitlines()]
+                text = "\n".join(t for t in lines if t and letter_share(t) >= 0.5)
+                return text, float(api.MeanTextConf()) if text else -1.0
+            return self._lines(api)
+
+    def _lines(self, api: Any) -> tuple[str, float]:
+        """The lines read, without the lines of low confidence (the marks a textured
+        background leaves), and their mean confidence weighted by length."""
+        level = self._tesserocr.RIL.TEXTLINE
+        kept: list[tuple[str, float]] = []
+        iterator = api.GetIterator()
+        if iterator is None:
+            return "", -1.0
+        for line in self._tesserocr.iterate_level(iterator, level):
+            try:
+                text = (line.GetUTF8Text(level) or "").strip()
+            except RuntimeError:  # an empty line ("No text returned")
+                continue
+            conf = float(line.Confidence(level))
+            if text and conf >= MIN_LINE_CONFIDENCE and letter_share(text) >= 0.5:
+                kept.append((text, conf))
+        if not kept:
+            return "", -1.0
+        chars = sum(len(t) for t, _ in kept)
+        return "\n".join(t for t, _ in kept), sum(len(t) * c for t, c in kept) / chars
 
     def read(self, img: Image.Image) -> tuple[str, str, float]:
         """(text, model, confidence) of the most confident script model's reading."""
@@ -92,12 +128,14 @@ class TesseractEngine:
         best = ("", SCRIPT_MODELS[0], -1.0)
         for model in SCRIPT_MODELS:
             text, conf = self._read_with(img, model, deadline)
-            for scale in RETRY_SCALES:
+            for threshold, scale, psm in RETRIES:
                 if text.strip():
                     break
-                # Tesseract's layout analysis now and then takes a short line at one size
-                # for a picture and returns nothing: the same image at another size is read.
-                text, conf = self._read_with(_scaled(img, scale), model, deadline)
+                # Tesseract's layout analysis now and then takes a line at one size, or over
+                # a textured background, for a picture and returns nothing: the image is read
+                # again with local (Sauvola) thresholding, then at other sizes.
+                text, conf = self._read_with(_scaled(img, scale), model, deadline, threshold,
+                                             psm)
             if not text.strip():
                 continue
             if conf > best[2]:
@@ -108,5 +146,7 @@ class TesseractEngine:
 
 
 def _scaled(img: Image.Image, factor: float) -> Image.Image:
+    if factor == 1.0:
+        return img
     size = (max(1, round(img.width * factor)), max(1, round(img.height * factor)))
     return img.resize(size, Image.Resampling.LANCZOS)
