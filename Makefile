@@ -107,3 +107,10 @@ soak: $(STAMP)
 .PHONY: bench-incidents
 bench-incidents: $(STAMP)
 	$(BIN)/python -m benchmarks.incidents
+
+# Text in images (issue 21, docs/ocr.md): CER per language, known texts through images,
+# the classifier on image text, images/s. Sizes: BENCH_OCR_PER_LANG, BENCH_OCR_BANK,
+# BENCH_OCR_UNRELATED, BENCH_OCR_FAIR_PER_LANG, BENCH_OCR_SPEED_IMAGES.
+.PHONY: bench-ocr
+bench-ocr: $(STAMP) tesseract
+	$(BIN)/python -m benchmarks.ocr

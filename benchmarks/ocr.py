@@ -126,9 +126,9 @@ def _scan_images(w: Any, folder: Path) -> dict[str, set[tuple[str, int]]]:
 
 
 def bench_matching(n: int, unrelated: int) -> dict[str, Any]:
+    from warding.app import Warding
     from warding.banks.service import add_records, create_bank, record_for_text
     from warding.config import Settings
-    from warding.app import Warding
     from warding.matching.semantic import add_bank_text
 
     rng = random.Random(7)
@@ -254,8 +254,9 @@ def bench_speed(n: int) -> dict[str, Any]:
         for d in images:
             pdq.compute(d)
         pdq_secs = time.perf_counter() - t0
-        from PIL import Image
         import io
+
+        from PIL import Image
 
         checked = sum(likely_text(Image.open(io.BytesIO(d))) for d in images)
         result[name] = {"images": len(images), "ocr_images_per_s": len(images) / secs,
