@@ -40,6 +40,8 @@ URDU = [
 ]
 LANGS = ("ara", "deu", "eng", "fra", "rus", "spa", "tur", "urd")
 SCRIPT = {"ara": "Arabic", "urd": "Arabic", "rus": "Cyrillic"}
+ISO1 = {"ara": "ar", "deu": "de", "eng": "en", "fra": "fr", "rus": "ru", "spa": "es",
+        "tur": "tr", "urd": "ur"}
 
 
 def cer(got: str, want: str) -> float:
@@ -99,7 +101,7 @@ def bench_cer(per_lang: int) -> dict[str, Any]:
                 got = reader.read_bytes(degrade(img, quality=70, noise=5.0, seed=k))
                 rows[lang][f"{bg} {size}px"].append(cer(got.text if got else "", text))
                 unread[lang] += got is None
-                lang_ok[lang] += bool(got and got.lang and got.lang[:2] == lang[:2])
+                lang_ok[lang] += bool(got and got.lang == ISO1[lang])
     table = {lang: {cond: sum(v) / len(v) for cond, v in conds.items()}
              for lang, conds in rows.items()}
     n = {lang: sum(len(v) for v in conds.values()) for lang, conds in rows.items()}
@@ -263,6 +265,8 @@ def bench_fairness(per_lang: int) -> dict[str, Any]:
                                                                          strict=True))
                 / len(sample),
                 "image_read": len(texted) / len(sample),
+                "text_mean_score": sum(r.score for r in as_text) / len(sample),
+                "image_mean_score": sum(r.score for r in as_image) / max(1, len(as_image)),
             }
     return {"threshold": threshold, "languages": out}
 
@@ -387,13 +391,18 @@ def report(r: dict[str, Any]) -> tuple[str, str]:
         "image and read back by OCR. *Flagged* = a score at or above the model's threshold "
         f"({f['threshold']:.3f}) with at least 4 words, as at scan time.",
         "",
-        "| language | tweets | flagged as text | flagged as image text | images whose text was "
-        "read |",
-        "|---|---|---|---|---|",
+        "Most of these tweets are among the ordinary tweets the model was trained on (a "
+        "quarter is held out), so the rates are low on both sides; what this table tests is "
+        "that reading a tweet out of an image does not raise its score.",
+        "",
+        "| language | tweets | flagged as text | flagged as image text | mean score as text | "
+        "mean score as image text | images whose text was read |",
+        "|---|---|---|---|---|---|---|",
     ]
     for lang, x in f["languages"].items():
         fair.append(f"| {lang} | {x['posts']} | {x['text_flagged']:.1%} | "
-                    f"{x['image_flagged']:.1%} | {x['image_read']:.0%} |")
+                    f"{x['image_flagged']:.1%} | {x.get('text_mean_score', 0):.4f} | "
+                    f"{x.get('image_mean_score', 0):.4f} | {x['image_read']:.0%} |")
     return "\n".join(lines), "\n".join(fair)
 
 

@@ -25,11 +25,12 @@ from warding.ocr.scripts import letter_share, script_of
 SCRIPT_MODELS = ("Latin", "Arabic", "Cyrillic")
 """Tried in this order; a reading of its own script at ``EARLY_CONFIDENCE`` ends the search."""
 EARLY_CONFIDENCE = 80.0
-RETRIES = (("0", 1.0, 6), ("2", 1.0, 3), ("0", 0.7, 3), ("0", 1.4, 3))
-"""(Tesseract ``thresholding_method``, scale, page segmentation mode) an image is read
-again with when a model found no text at all in it: mode 6 takes the image as one block of
-text (mode 3, the first reading, analyses the layout); thresholding 2 is Sauvola's local
-thresholding, 0 the default Otsu."""
+RETRIES = (("Latin", "2", 1.0, 3), ("Arabic", "0", 1.0, 6), ("Arabic", "0", 0.7, 3))
+"""(model, Tesseract ``thresholding_method``, scale, page segmentation mode) of the readings
+tried, in order, when no model found any text: Sauvola's local thresholding (2) for text over
+a textured background; mode 6 (the image as one block of text; mode 3, the first reading,
+analyses the layout) and a smaller size for the short Arabic lines Tesseract's layout analysis
+drops (measured in docs/benchmarks.md)."""
 RTL_MODELS = frozenset({"Arabic", "ara", "urd"})
 MIN_LINE_CONFIDENCE = 45.0
 """Lines read with less confidence are dropped (noise from photos and textures)."""
@@ -128,20 +129,21 @@ class TesseractEngine:
         best = ("", SCRIPT_MODELS[0], -1.0)
         for model in SCRIPT_MODELS:
             text, conf = self._read_with(img, model, deadline)
-            for threshold, scale, psm in RETRIES:
-                if text.strip():
-                    break
-                # Tesseract's layout analysis now and then takes a line at one size, or over
-                # a textured background, for a picture and returns nothing: the image is read
-                # again with local (Sauvola) thresholding, then at other sizes.
-                text, conf = self._read_with(_scaled(img, scale), model, deadline, threshold,
-                                             psm)
             if not text.strip():
                 continue
             if conf > best[2]:
                 best = (text, model, conf)
             if conf >= EARLY_CONFIDENCE and script_of(text) == model:
-                break
+                return best
+        if best[0]:
+            return best
+        # No model found any text. Tesseract's layout analysis now and then takes a line at
+        # one size, or over a textured background, for a picture and returns nothing: a few
+        # more readings, a fixed number so that a photo without text stays cheap.
+        for model, threshold, scale, psm in RETRIES:
+            text, conf = self._read_with(_scaled(img, scale), model, deadline, threshold, psm)
+            if text.strip():
+                return text, model, conf
         return best
 
 
