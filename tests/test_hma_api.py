@@ -4,12 +4,14 @@ facebook/ThreatExchange hasher-matcher-actioner), plus labels and provenance, an
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import videogen
 from tests.test_web import PASSWORD, png_bytes
 from warding.accounts.service import create_api_key, create_user
 from warding.app import Warding
@@ -163,12 +165,18 @@ def test_hasher_and_file_lookup(hma: tuple[TestClient, dict[str, str], dict[str,
     assert client.post("/h/hash", params={"types": "pdq,sha256"}, headers=auth,
                        files={"photo": ("shape.png", image, "image/png")}).json() == {
                            "pdq": every["pdq"], "sha256": every["sha256"]}
-    video = client.post("/h/hash", files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")},
+    clip = videogen.video(5, seconds=3)
+    video = client.post("/h/hash", files={"video": ("clip.mp4", clip, "video/mp4")},
                         headers=auth).json()
-    assert video == {"video_md5": hashlib.md5(b"placeholder bytes").hexdigest()}
+    assert set(video) == {"video_md5", "vpdq"}  # HMA's hashes of a video
+    assert video["video_md5"] == hashlib.md5(clip).hexdigest()
+    assert len(json.loads(video["vpdq"])) == 3  # one frame a second, threatexchange's format
     wrong = client.post("/h/hash", params={"types": "pdq"}, headers=auth,
-                        files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")})
+                        files={"video": ("clip.mp4", clip, "video/mp4")})
     assert wrong.status_code == 400 and "does not apply" in wrong.json()["message"]
+    broken = client.post("/h/hash", files={"video": ("clip.mp4", b"placeholder bytes",
+                                                     "video/mp4")}, headers=auth)
+    assert broken.status_code == 400 and "video" in broken.json()["message"]
     assert client.post("/h/hash", files={"audio": ("a", b"x", "audio/x")},
                        headers=auth).status_code == 400
     assert client.get("/h/hash", params={"url": "https://example.org/a.png"},

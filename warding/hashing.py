@@ -16,7 +16,8 @@ def hash_bytes(app: Warding, data: bytes, name: str) -> list[compute.SignalValue
     if not data:
         raise InvalidInput(f"{name}: empty file")
     try:
-        return compute.for_bytes(app.signal_types, data, sniff_mime(data, name), name)
+        return compute.for_bytes(app.signal_types, data, sniff_mime(data, name), name,
+                                 app.derive_limits)
     except SignalError as exc:
         raise InvalidInput(f"{name}: {exc}") from exc
 
@@ -29,6 +30,24 @@ def hash_file(app: Warding, path: Path) -> list[compute.SignalValue]:
     if size > limit:
         raise InvalidInput(f"{path}: {size} bytes is over the {limit}-byte limit (max_file_bytes)")
     return hash_bytes(app, path.read_bytes(), str(path))
+
+
+def exchange_form(app: Warding, signals: list[compute.SignalValue]) -> list[compute.SignalValue]:
+    """The signals as they are exchanged: a multi-valued signal (vPDQ) as one value per
+    origin (threatexchange's JSON), the others as they are."""
+    out: list[compute.SignalValue] = []
+    multi: dict[tuple[str, str], list[str]] = {}
+    for s in signals:
+        st = app.signal_types.get(s.signal_type)
+        if st is not None and st.multi:
+            if (s.signal_type, s.origin) not in multi:
+                out.append(s)  # its place; replaced below
+            multi.setdefault((s.signal_type, s.origin), []).append(s.value)
+        else:
+            out.append(s)
+    return [compute.SignalValue(s.signal_type, app.signal_types[s.signal_type].join(
+                multi[(s.signal_type, s.origin)]), s.origin)
+            if (s.signal_type, s.origin) in multi else s for s in out]
 
 
 def hash_text(app: Warding, text: str) -> list[compute.SignalValue]:

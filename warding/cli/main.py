@@ -88,17 +88,20 @@ def hash_cmd(
     path: Annotated[Path, typer.Argument(help="File to hash.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print every signal of a file (md5, sha256, and pdq for images)."""
-    from warding.hashing import hash_file
+    """Print every signal of a file (md5, sha256; pdq for images; vpdq for videos; the
+    texts and images of a PDF, with the page they come from)."""
+    from warding.hashing import exchange_form, hash_file
 
     w = get_app(ctx)
     with friendly_errors():
-        signals = hash_file(w, path)
+        signals = exchange_form(w, hash_file(w, path))
     if as_json:
-        emit_json({"signals": [{"type": s.signal_type, "value": s.value} for s in signals]})
+        emit_json({"signals": [{"type": s.signal_type, "value": s.value, "origin": s.origin}
+                               for s in signals]})
     else:
         for s in signals:
-            typer.echo(f"{s.signal_type}\t{s.value}")
+            where = "" if s.origin == str(path) else f"\t{s.origin}"
+            typer.echo(f"{s.signal_type}\t{s.value}{where}")
 
 
 @app.command()
@@ -113,6 +116,7 @@ def match(
     """Match a file, a text, a URL or a file of hashes against every enabled bank."""
     from warding.hashing import hash_file, hash_text, hash_url
     from warding.matching.service import get_engine
+    from warding.matching.video import frames_line
 
     w = get_app(ctx)
     given = [x for x in (path, text, url, hashes) if x is not None]
@@ -153,7 +157,8 @@ def match(
         if not results:
             typer.echo("no match")
         for r in results:
-            typer.echo(f"{r.bank}\tentry {r.entry_id}\t{r.signal_type}\tdistance {r.distance}\t{r.labels}")
+            typer.echo(f"{r.bank}\tentry {r.entry_id}\t{r.signal_type}\tdistance {r.distance}\t{r.labels}"
+                       + (f"\t{frames_line(r.frames)}" if r.frames else ""))
 
 
 @app.command()
