@@ -259,7 +259,7 @@ class BulkPipeline:
             return str(exc)
         media = [(self.app.media.put(blob.data), blob.name, position, len(blob.data), blob.mime)
                  for position, blob in enumerate(raw.media)]
-        text = "\n\n".join([item_text(raw), *derived]) if derived else item_text(raw)
+        text = "\n\n".join(t for t in [item_text(raw), *derived] if t.strip())
         if text.strip():
             signals += compute.for_text(types, text)
         urls = ([raw.url] if raw.url else []) + list(raw.outlinks)
@@ -487,7 +487,9 @@ def _item_row(p: _Prepared, now: Any) -> dict[str, Any]:
     raw = p.raw
     return {"source": raw.source, "external_id": raw.external_id, "kind": raw.kind,
             "url": raw.url, "account": raw.account, "posted_at": raw.posted_at,
-            "title": raw.title, "text": raw.text, "lang": p.lang,
+            "title": raw.title, "lang": p.lang,
+            # a file without a text of its own (a PDF) keeps the text found in it
+            "text": raw.text if raw.text or not p.text.strip() else p.text,
             "outlinks": list(raw.outlinks), "metadata": dict(raw.metadata),
             "input_ref": raw.input_ref, "ingested_at": now}
 
