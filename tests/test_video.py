@@ -13,6 +13,7 @@ import pytest
 
 from tests import videogen
 from tests.cli_helpers import CLI
+from tests.test_web import client_for, w  # noqa: F401 - fixtures: the console on one app
 from warding.signals.base import SignalError
 from warding.signals.vpdq import VPDQSignal, VpdqFrame, from_json
 
@@ -180,3 +181,36 @@ def test_scan_api_items_and_retro(tmp_path: Path, clips: dict[str, Path]) -> Non
         item = client.get("/api/items/uploads/v1", headers=api_key(w, "api")).json()
         assert "vpdq" in {s["type"] for s in item["signals"]}
         assert any(m["signal_type"] == "vpdq" for m in item["matches"])
+
+
+def test_case_view_shows_key_frames_blurred_and_which_matched(
+        w: Any, client_for: Any, clips: dict[str, Path]) -> None:
+    import re
+
+    from sqlalchemy import select
+
+    from tests.test_web import logged_in
+    from warding.banks.service import add_records, create_bank, records_for_files
+    from warding.db.models import Case, ItemMedia
+    from warding.pipeline.scan import scan_paths
+
+    with w.transaction() as session:
+        bank = create_bank(session, "videos", actor="test")
+        add_records(session, bank, records_for_files([clips["known"]], w.signal_types, {},
+                                                     "placeholder", w.settings.max_file_bytes),
+                    w.signal_types, actor="test", how="test")
+    scan_paths(w, [clips["excerpt"]], "local")
+    with w.transaction() as session:
+        case = session.execute(select(Case)).scalar_one()
+        sha = session.execute(select(ItemMedia.sha256)).scalar_one()
+    client, _ = logged_in(client_for, "reviewer")
+    page = client.get(f"/cases/{case.id}").text
+    frames = re.findall(r'<img class="media blurred grey" id="media-1-f\d+" '
+                        rf'src="/media/{sha}/frame/(\d+)"', page)
+    assert frames == ["0", "1000", "2000", "3000", "4000"]  # blurred and grey by default
+    assert page.count('class="key-frame matched"') == 5 and "matched videos" in page, page
+    frame = client.get(f"/media/{sha}/frame/2000")
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+    assert frame.headers["cache-control"] == "no-store"
+    assert client.get(f"/media/{'0' * 64}/frame/0").status_code == 404
+

@@ -138,3 +138,45 @@ def _animation_frames(data: bytes, limits: VideoLimits) -> Iterator[tuple[float,
         raise
     except Exception as exc:  # noqa: BLE001 - truncated/corrupt animation
         raise VideoError(f"the animation is corrupt or truncated: {exc}") from exc
+
+
+def frame_at(data: bytes, timestamp: float, limits: VideoLimits | None = None) -> Image.Image:
+    """The frame shown at ``timestamp`` seconds (the first at or after it), as RGB."""
+    limits = limits or VideoLimits()
+    if is_animation(data):
+        chosen = None
+        for t, image in _animation_frames(data, limits):
+            chosen = image
+            if t + 1e-3 >= timestamp:
+                break
+        if chosen is None:
+            raise VideoError("no frames in the animation")
+        return chosen
+    import av
+
+    try:
+        container = av.open(io.BytesIO(data), mode="r")
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise VideoError(f"not a decodable video: {exc}") from exc
+    with container:
+        if not container.streams.video:
+            raise VideoError("the file has no video stream")
+        stream = container.streams.video[0]
+        _check_pixels(int(stream.codec_context.width or 0),
+                      int(stream.codec_context.height or 0), limits)
+        start = float(stream.start_time * stream.time_base) \
+            if stream.start_time is not None and stream.time_base else 0.0
+        try:
+            if timestamp > 0 and stream.time_base:
+                container.seek(int((timestamp + start) / stream.time_base), stream=stream,
+                               backward=True)
+            last = None
+            for frame in container.decode(stream):
+                last = frame
+                if frame.time is not None and frame.time - start + 1e-3 >= timestamp:
+                    break
+        except av.FFmpegError as exc:
+            raise VideoError(f"the video is corrupt or truncated: {exc}") from exc
+        if last is None:
+            raise VideoError("no frame at that time")
+        return last.to_image()
