@@ -16,15 +16,15 @@ Edit = Callable[[Image.Image], Image.Image]
 
 
 def scene(seed: int, seconds: float, size: tuple[int, int] = (160, 120),
-          fps: int = 10) -> Iterator[Image.Image]:
+          fps: int = 10, shapes: int = 6) -> Iterator[Image.Image]:
     """Frames of a synthetic clip: a gradient background that changes scene every few
     seconds, with coloured shapes moving across it and a little noise."""
     rng = random.Random(seed)
     w, h = size
-    shapes = [(rng.randrange(256), rng.randrange(256), rng.randrange(256),
+    moving = [(rng.randrange(256), rng.randrange(256), rng.randrange(256),
                rng.uniform(-30, 30), rng.uniform(-30, 30), rng.randrange(10, w // 2),
-               rng.random() < 0.5) for _ in range(6)]
-    starts = [(rng.uniform(0, w), rng.uniform(0, h)) for _ in shapes]
+               rng.random() < 0.5) for _ in range(shapes)]
+    starts = [(rng.uniform(0, w), rng.uniform(0, h)) for _ in moving]
     yy, xx = np.mgrid[0:h, 0:w]
     noise = np.random.default_rng(seed)
     for n in range(int(seconds * fps)):
@@ -39,7 +39,7 @@ def scene(seed: int, seconds: float, size: tuple[int, int] = (160, 120),
         bg += noise.normal(0, 4, bg.shape)
         img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
         draw = ImageDraw.Draw(img)
-        for (r, g, b, vx, vy, s, ellipse), (x0, y0) in zip(shapes, starts, strict=True):
+        for (r, g, b, vx, vy, s, ellipse), (x0, y0) in zip(moving, starts, strict=True):
             x = (x0 + vx * t) % (w + s) - s
             y = (y0 + vy * t) % (h + s) - s
             (draw.ellipse if ellipse else draw.rectangle)((x, y, x + s, y + s), fill=(r, g, b))
