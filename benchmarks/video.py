@@ -24,7 +24,6 @@ for it when it is missing.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import sys
@@ -121,10 +120,10 @@ def _te_modules() -> Any:
 
 
 def recall(known: int) -> dict[str, Any]:
-    from warding.banks.service import add_records, create_bank
-    from warding.banks.formats import EntryRecord
-    from warding.config import Settings
     from warding.app import Warding
+    from warding.banks.formats import EntryRecord
+    from warding.banks.service import add_records, create_bank
+    from warding.config import Settings
     from warding.matching.service import get_engine
     from warding.signals.compute import SignalValue
     from warding.signals.vpdq import VPDQSignal, from_json, hash_frames, to_json
@@ -239,7 +238,7 @@ def synth_bank(pool: list[str], videos: int, frames: int, seed: int = 20261205
     """``videos`` bank videos of ``frames`` frames, made from the real frame hashes of
     ``pool``: each is a real clip's sequence with 64 bits flipped throughout (another video
     of a similar look, beyond the threshold) and 0-6 more bits per frame (encoding noise)."""
-    from warding.signals.vpdq import from_json, to_json, VpdqFrame
+    from warding.signals.vpdq import VpdqFrame, from_json, to_json
 
     rng = np.random.default_rng(seed)
     sources = []
@@ -275,7 +274,7 @@ def lookups(bank_videos: int, repeats: int) -> dict[str, Any]:
     _, index_mod, _ = _te_modules()
     st = VPDQSignal()
     pool, video_s, spent = real_clips(8, 60, SIZE, FPS)
-    big, big_s, big_spent = real_clips(2, 60, (640, 360), 30)
+    _, big_s, big_spent = real_clips(2, 60, (640, 360), 30)
     speed = {"320x240 15 fps": video_s / spent, "640x360 30 fps": big_s / big_spent}
     original = pool[0]
     frames = list(videogen.scene(300, 60, SIZE, FPS, shapes=SHAPES))
@@ -327,18 +326,18 @@ def section(rec: dict[str, Any], look: dict[str, Any]) -> str:
     lines = [
         "## Video: vPDQ recall, lookups and hashing (issue 15)",
         "",
-        f"`make bench-video` on {m['cpu']} ({m['cores']} cores, shared with other work: the "
-        f"machine was busy, load {load_average()}), {time.strftime('%Y-%m-%d')}; "
-        f"threatexchange {m['versions'].get('threatexchange')}, faiss "
-        f"{m['versions'].get('faiss')}.",
+        (f"`make bench-video` on {m['cpu']} ({m['cores']} cores, shared with other work: the "
+         f"machine was busy, load {load_average()}), {time.strftime('%Y-%m-%d')}; "
+         f"threatexchange {m['versions'].get('threatexchange')}, faiss "
+         f"{m['versions'].get('faiss')}."),
         "",
-        f"**Recall and false matches.** {rec['known']} known clips of {SECONDS} s "
-        f"({SIZE[0]}x{SIZE[1]}, {FPS} fps): half generated scenes (moving shapes over "
-        "gradients and noise), half pans and zooms over matplotlib's sample images; each "
-        "copied five ways; as many unrelated clips (other scenes, and pans over the same "
-        "pictures elsewhere). A copy counts when the bank video it came from matches; "
-        "threatexchange's brute-force vPDQ matcher decides the same hashes (defaults: "
-        "distance 31, quality 50, 80 % of the query's frames, 0 % of the bank video's).",
+        (f"**Recall and false matches.** {rec['known']} known clips of {SECONDS} s "
+         f"({SIZE[0]}x{SIZE[1]}, {FPS} fps): half generated scenes (moving shapes over "
+         "gradients and noise), half pans and zooms over matplotlib's sample images; each "
+         "copied five ways; as many unrelated clips (other scenes, and pans over the same "
+         "pictures elsewhere). A copy counts when the bank video it came from matches; "
+         "threatexchange's brute-force vPDQ matcher decides the same hashes (defaults: "
+         "distance 31, quality 50, 80 % of the query's frames, 0 % of the bank video's)."),
         "",
         "| copies | clips | matched (Warding) | matched (threatexchange) | also matched another clip |",
         "|---|---|---|---|---|",
@@ -356,26 +355,26 @@ def section(rec: dict[str, Any], look: dict[str, Any]) -> str:
                      f" | {r['te']} ({100 * r['te'] / r['n']:.0f} %) | {r['other']} |")
     lines += [
         "",
-        f"Without border trimming, {rec['untrimmed_letterbox']} of {rec['known']} letterboxed "
-        "copies match (the bars change every frame's PDQ hash by far more than 31 bits).",
+        (f"Without border trimming, {rec['untrimmed_letterbox']} of {rec['known']} letterboxed "
+         "copies match (the bars change every frame's PDQ hash by far more than 31 bits)."),
         "",
-        f"**Lookup of a 60-second video against {look['videos']:,} videos "
-        f"({look['frames']:,} frame hashes).** The query is a 60-s clip re-encoded at half "
-        "size and 80 kbit/s; the bank holds its original among videos made from the real "
-        "frame hashes of 8 generated 60-s clips, each with 64 bits flipped throughout and "
-        "0-6 more per frame (similar-looking videos beyond the threshold: clustered hashes, "
-        "harder for the index than unrelated footage). Median and 95th percentile of "
-        f"{REPEATS} lookups, one process, same hashes:",
+        (f"**Lookup of a 60-second video against {look['videos']:,} videos "
+         f"({look['frames']:,} frame hashes).** The query is a 60-s clip re-encoded at half "
+         "size and 80 kbit/s; the bank holds its original among videos made from the real "
+         "frame hashes of 8 generated 60-s clips, each with 64 bits flipped throughout and "
+         "0-6 more per frame (similar-looking videos beyond the threshold: clustered hashes, "
+         "harder for the index than unrelated footage). Median and 95th percentile of "
+         f"{REPEATS} lookups, one process, same hashes:"),
         "",
         "| | build | lookup median | p95 | finds the original |",
         "|---|---|---|---|---|",
-        f"| Warding (frames in the multi-index Hamming engine, SQLite) | import "
-        f"{look['warding_import_s']:.1f} s + open {look['warding_open_s']:.1f} s | "
-        f"{look['warding_ms'][0]:.1f} ms | {look['warding_ms'][1]:.1f} ms | "
-        f"{'yes' if look['warding_true'] else 'no'} |",
-        f"| threatexchange `VPDQIndex` (faiss `IndexBinaryFlat`) | {look['te_build_s']:.1f} s | "
-        f"{look['te_ms'][0]:.1f} ms | {look['te_ms'][1]:.1f} ms | "
-        f"{'yes' if look['te_true'] else 'no'} |",
+        (f"| Warding (frames in the multi-index Hamming engine, SQLite) | import "
+         f"{look['warding_import_s']:.1f} s + open {look['warding_open_s']:.1f} s | "
+         f"{look['warding_ms'][0]:.1f} ms | {look['warding_ms'][1]:.1f} ms | "
+         f"{'yes' if look['warding_true'] else 'no'} |"),
+        (f"| threatexchange `VPDQIndex` (faiss `IndexBinaryFlat`) | {look['te_build_s']:.1f} s | "
+         f"{look['te_ms'][0]:.1f} ms | {look['te_ms'][1]:.1f} ms | "
+         f"{'yes' if look['te_true'] else 'no'} |"),
         "",
         "**Hashing speed** (PyAV decoding every frame, one PDQ a second, border trimming; one "
         "process): " + ", ".join(f"{k}: {v:.0f} s of video per second"

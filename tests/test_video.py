@@ -15,7 +15,7 @@ from tests import videogen
 from tests.cli_helpers import CLI
 from tests.test_web import client_for, w  # noqa: F401 - fixtures: the console on one app
 from warding.signals.base import SignalError
-from warding.signals.vpdq import VPDQSignal, VpdqFrame, from_json
+from warding.signals.vpdq import VpdqFrame, VPDQSignal, from_json
 
 
 @pytest.fixture(scope="module")
@@ -161,16 +161,16 @@ def test_scan_api_items_and_retro(tmp_path: Path, clips: dict[str, Path]) -> Non
     added = cli.run("bank", "add", "videos", str(clips["known"])).stdout
     assert "1 matches" in added  # the scanned copy, matched retroactively
 
-    w = Warding(Settings(database_url=cli.db, data_dir=cli.data_dir, semantic_matching=False))
-    from warding.accounts.service import create_user
+    app = Warding(Settings(database_url=cli.db, data_dir=cli.data_dir, semantic_matching=False))
     from tests.test_web import PASSWORD
+    from warding.accounts.service import create_user
 
-    with w.transaction() as session:
+    with app.transaction() as session:
         create_user(session, "api", "api", PASSWORD, actor="test")
-    with TestClient(create_app(w)) as client:
+    with TestClient(create_app(app)) as client:
         media = [{"filename": "clip.webm",
                   "data_b64": base64.b64encode(clips["pillarboxed"].read_bytes()).decode()}]
-        r = client.post("/api/items", headers=api_key(w, "api"), json={
+        r = client.post("/api/items", headers=api_key(app, "api"), json={
             "source": "uploads", "items": [{"id": "v1", "text": "placeholder", "media": media},
                                            {"id": "v2", "media": [{"filename": "x.mp4",
                                             "data_b64": base64.b64encode(b"\0\0\0\x18ftypmp42 junk").decode()}]}]})
@@ -178,13 +178,13 @@ def test_scan_api_items_and_retro(tmp_path: Path, clips: dict[str, Path]) -> Non
         first, second = r.json()["items"]
         assert first["status"] == "accepted" and second["status"] == "rejected"
         assert "video" in second["error"]
-        item = client.get("/api/items/uploads/v1", headers=api_key(w, "api")).json()
+        item = client.get("/api/items/uploads/v1", headers=api_key(app, "api")).json()
         assert "vpdq" in {s["type"] for s in item["signals"]}
         assert any(m["signal_type"] == "vpdq" for m in item["matches"])
 
 
 def test_case_view_shows_key_frames_blurred_and_which_matched(
-        w: Any, client_for: Any, clips: dict[str, Path]) -> None:
+        w: Any, client_for: Any, clips: dict[str, Path]) -> None:  # noqa: F811 - fixtures
     import re
 
     from sqlalchemy import select

@@ -46,7 +46,8 @@ class VpdqFrame:
     def parse(cls, value: str) -> VpdqFrame:
         """A frame from threatexchange's ``"<hex>,<quality>,<timestamp>"``; ValueError if not."""
         if not isinstance(value, str):
-            raise ValueError(f"a vpdq frame must be a string, got {type(value).__name__}")
+            raise ValueError(  # noqa: TRY004 - the validators' contract is ValueError
+                f"a vpdq frame must be a string, got {type(value).__name__}")
         parts = value.strip().split(",")
         if len(parts) != 3:
             raise ValueError(f"invalid vpdq frame {value[:80]!r}: expected "
@@ -84,7 +85,7 @@ def from_json(text: str) -> list[VpdqFrame]:
 
 def hash_frames(data: bytes, limits: Any = None) -> list[VpdqFrame]:
     """vPDQ frames of a video or animation: one per second, black borders trimmed."""
-    import pdqhash
+    import pdqhash  # type: ignore[import-untyped]
 
     from warding.video.borders import trim
     from warding.video.frames import sample
@@ -145,7 +146,8 @@ class VPDQSignal(SignalType):
     def validate(self, value: str) -> str:
         """A stored frame (``hex,quality,timestamp``) or a whole hash (JSON list), normalised."""
         if not isinstance(value, str):
-            raise ValueError(f"vpdq value must be a string, got {type(value).__name__}")
+            raise ValueError(  # noqa: TRY004 - the validators' contract is ValueError
+                f"vpdq value must be a string, got {type(value).__name__}")
         if value.lstrip().startswith("["):
             return to_json(from_json(value))
         return str(VpdqFrame.parse(value))

@@ -49,7 +49,7 @@ def is_animation(data: bytes) -> bool:
     try:
         with Image.open(io.BytesIO(data)) as img:
             return int(getattr(img, "n_frames", 1)) > 1
-    except Exception:  # noqa: BLE001 - not readable: not an animation (the image checks say why)
+    except Exception:  # noqa: BLE001 - unreadable: not an animation (the image checks say why)
         return False
 
 
@@ -136,7 +136,7 @@ def _animation_frames(data: bytes, limits: VideoLimits) -> Iterator[tuple[float,
                     t += max(float(img.info.get("duration", 100) or 100), 10.0) / 1000
     except VideoError:
         raise
-    except Exception as exc:  # noqa: BLE001 - truncated/corrupt animation
+    except Exception as exc:
         raise VideoError(f"the animation is corrupt or truncated: {exc}") from exc
 
 

@@ -27,7 +27,7 @@ class KeyFrame:
 
     @property
     def ms(self) -> int:
-        return int(round(self.timestamp * 1000))
+        return round(self.timestamp * 1000)
 
 
 def key_frames(session: Session, item_id: int,

@@ -25,11 +25,11 @@ from warding.review.decisions import (
 )
 from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
+from warding.video.keyframes import key_frames
 from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.errors import status_for
 from warding.web.routers.console import next_response, wellness_for
 from warding.web.templating import flash, render
-from warding.video.keyframes import key_frames
 
 router = APIRouter(include_in_schema=False)
 

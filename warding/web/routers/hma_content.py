@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import time
-from functools import partial
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from warding.accounts.service import UserView
 from warding.app import Warding
