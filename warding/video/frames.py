@@ -13,7 +13,9 @@ import io
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -93,7 +95,9 @@ def _check_pixels(width: int, height: int, limits: VideoLimits) -> None:
                          "limit (max_image_pixels)")
 
 
-def _av_frames(data: bytes, limits: VideoLimits) -> Iterator[tuple[float, Image.Image]]:
+@contextmanager
+def _opened(data: bytes, limits: VideoLimits) -> Iterator[tuple[Any, Any]]:
+    """The container and its first video stream (its frame size checked)."""
     import av
 
     try:
@@ -106,6 +110,13 @@ def _av_frames(data: bytes, limits: VideoLimits) -> Iterator[tuple[float, Image.
         stream = container.streams.video[0]
         ctx = stream.codec_context
         _check_pixels(int(ctx.width or 0), int(ctx.height or 0), limits)
+        yield container, stream
+
+
+def _av_frames(data: bytes, limits: VideoLimits) -> Iterator[tuple[float, Image.Image]]:
+    import av
+
+    with _opened(data, limits) as (container, stream):
         if container.duration is not None and container.duration / 1_000_000 > limits.max_seconds:
             raise VideoError(f"the video lasts {container.duration / 1_000_000:.0f} s, over the "
                              f"{limits.max_seconds:g}-second limit (video_max_seconds)")
@@ -154,16 +165,7 @@ def frame_at(data: bytes, timestamp: float, limits: VideoLimits | None = None) -
         return chosen
     import av
 
-    try:
-        container = av.open(io.BytesIO(data), mode="r")
-    except (av.FFmpegError, ValueError, OSError) as exc:
-        raise VideoError(f"not a decodable video: {exc}") from exc
-    with container:
-        if not container.streams.video:
-            raise VideoError("the file has no video stream")
-        stream = container.streams.video[0]
-        _check_pixels(int(stream.codec_context.width or 0),
-                      int(stream.codec_context.height or 0), limits)
+    with _opened(data, limits) as (container, stream):
         start = float(stream.start_time * stream.time_base) \
             if stream.start_time is not None and stream.time_base else 0.0
         try:
