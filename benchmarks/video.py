@@ -355,6 +355,12 @@ def section(rec: dict[str, Any], look: dict[str, Any]) -> str:
                      f" | {r['te']} ({100 * r['te'] / r['n']:.0f} %) | {r['other']} |")
     lines += [
         "",
+        ("A banner is not a border: it replaces part of the picture, and a strip of this "
+         "size moves most frames' PDQ hashes past 31 bits, so fewer than 80 % of the frames "
+         "match (PDQ, and so vPDQ, is not robust to overlays of this size; lower "
+         "`WARDING_VPDQ_QUERY_MATCH_PERCENT` or raise the bank's `vpdq` threshold for such "
+         "lists, at the cost of more false matches)."),
+        "",
         (f"Without border trimming, {rec['untrimmed_letterbox']} of {rec['known']} letterboxed "
          "copies match (the bars change every frame's PDQ hash by far more than 31 bits)."),
         "",
