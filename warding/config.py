@@ -86,6 +86,30 @@ class Settings(BaseSettings):
         description="Default cosine similarity for a text_semantic match; a bank's own "
         "thresholds.text_semantic overrides it.",
     )
+    ocr: bool = Field(
+        default=True,
+        description="Read the text in images (OCR, Tesseract) so it gets text signals (origin "
+        "ocr) and a classifier score; false turns it off.",
+    )
+    ocr_tessdata: Path | None = Field(
+        default=None,
+        description="Folder of Tesseract's language data (default: Debian's "
+        "/usr/share/tesseract-ocr/5/tessdata).",
+    )
+    ocr_max_pixels: int = Field(
+        default=25_000_000, gt=0,
+        description="Largest image whose text is read, in pixels; a larger image keeps its "
+        "hashes and gets an OCR error.",
+    )
+    ocr_timeout_seconds: float = Field(
+        default=10.0, gt=0.0,
+        description="Longest time OCR may spend on one image; a slower image gets an OCR error.",
+    )
+    ocr_min_confidence: float = Field(
+        default=50.0, ge=0.0, le=100.0,
+        description="Tesseract's mean word confidence (0-100) below which text read from an "
+        "image is dropped as noise.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret that signs console sessions; generated and kept in data_dir when unset.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,9 +245,11 @@ def add_records(
 
 def records_for_files(
     paths: Sequence[Path], types: Mapping[str, SignalType], labels: dict[str, Any], provenance: str,
-    max_bytes: int, limits: DeriveLimits | None = None,
+    max_bytes: int, read_text: Callable[[bytes, str], str | None] | None = None,
+    limits: DeriveLimits | None = None,
 ) -> Iterator[EntryRecord | FormatError]:
-    """One entry per file, with its file signals and (for images) its image signals."""
+    """One entry per file, with its file signals and (for images) its image signals; with
+    ``read_text`` (OCR), an image's text gives the entry its text signals too."""
     from warding.ingest._common import sniff_mime
 
     for path in paths:
@@ -263,7 +265,11 @@ def records_for_files(
                     yield FormatError(ref, f"file is {size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
                     continue
                 data = file.read_bytes()
-                values = compute.for_bytes(types, data, sniff_mime(data, file.name), ref, limits)
+                mime = sniff_mime(data, file.name)
+                values = compute.for_bytes(types, data, mime, ref, limits)
+                image_text = read_text(data, mime) if read_text is not None else None
+                if image_text:
+                    values += compute.for_text(types, image_text, origin="ocr")
             except OSError as exc:
                 yield FormatError(ref, f"cannot read file: {exc.strerror or exc}")
                 continue

@@ -71,8 +71,11 @@ def add(
         labels = parse_labels(label or [])
         records: list[EntryRecord | FormatError] = []
         if paths:
+            from warding.hashing import image_text
+
             records += records_for_files(paths, w.signal_types, labels, provenance,
-                                         w.settings.max_file_bytes, w.derive_limits)
+                                         w.settings.max_file_bytes, read_text=image_text(w),
+                                         limits=w.derive_limits)
         if text is not None:
             records.append(record_for_text(text, w.signal_types, labels, provenance))
         if url is not None:

@@ -21,6 +21,8 @@ class SignalIn(_In):
 class SignalOut(BaseModel):
     type: str
     value: str
+    origin: str | None = Field(default=None, description="What the signal was computed from: "
+                               "the file's name, or ``ocr`` for the text read in an image.")
 
 
 class ErrorOut(BaseModel):
@@ -34,8 +36,21 @@ class StatusOut(BaseModel):
 
 
 # -- hashing, matching, classifying --------------------------------------------
+class OcrTextOut(BaseModel):
+    text: str = Field(description="The text read in the image, in reading (logical) order.")
+    lang: str | None = Field(description="Its language (ISO 639-1), when it can be told.")
+    script: str = Field(description="Its script: Latin, Arabic, Cyrillic or Other.")
+    confidence: float = Field(description="Tesseract's mean word confidence, 0-100.")
+    model: str = Field(description="The Tesseract model that read it.")
+
+
 class HashOut(BaseModel):
     signals: list[SignalOut]
+    ocr_text: OcrTextOut | None = Field(
+        default=None, description="The text read in an image (OCR); null when none was "
+        "found, OCR is off, or the file is not an image.")
+    ocr_error: str | None = Field(default=None, description="Why the image's text was not "
+                                  "read (over a limit, too slow); its hashes are still there.")
 
 
 class MatchIn(_In):
