@@ -214,3 +214,27 @@ def test_case_view_shows_key_frames_blurred_and_which_matched(
     assert frame.headers["cache-control"] == "no-store"
     assert client.get(f"/media/{'0' * 64}/frame/0").status_code == 404
 
+
+
+def test_json_api_hash_and_match(w: Any, clips: dict[str, Path]) -> None:  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import api_key
+    from warding.web.factory import create_app
+
+    with TestClient(create_app(w)) as client:
+        key = api_key(w, "api")
+        hashed = client.post("/api/hash", headers=key, files={
+            "file": ("known.mp4", clips["known"].read_bytes(), "video/mp4")}).json()
+        vpdq = [s for s in hashed["signals"] if s["type"] == "vpdq"]
+        assert len(vpdq) == 1 and len(json.loads(vpdq[0]["value"])) == 8
+        admin = api_key(w, "admin")
+        assert client.post("/api/banks", headers=admin, json={"name": "videos"}).status_code \
+            in (200, 201)
+        added = client.post("/api/banks/videos/entries", headers=admin,
+                            json={"hashes": [{"type": "vpdq", "value": vpdq[0]["value"]}]})
+        assert added.status_code in (200, 201), added.text
+        excerpt = json.dumps([f for f in json.loads(vpdq[0]["value"])][3:])
+        found = client.post("/api/match", headers=key, json={
+            "signals": [{"type": "vpdq", "value": excerpt}]}).json()["matches"]
+        assert len(found) == 1 and found[0]["frames"]["query_match_percent"] == 100.0

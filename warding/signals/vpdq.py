@@ -158,8 +158,8 @@ class VPDQSignal(SignalType):
         return [str(VpdqFrame.parse(value))]
 
     def join(self, values: list[str]) -> str:
-        frames = sorted(frames_of(values), key=lambda f: f.timestamp)
-        return to_json(frames)
+        frames = [f for v in values for f in frames_of(self.split(v))]  # frames or whole hashes
+        return to_json(sorted(frames, key=lambda f: f.timestamp))
 
     def index_key(self, value: str) -> str:
         return value[:64]
