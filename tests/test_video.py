@@ -238,3 +238,31 @@ def test_json_api_hash_and_match(w: Any, clips: dict[str, Path]) -> None:  # noq
         found = client.post("/api/match", headers=key, json={
             "signals": [{"type": "vpdq", "value": excerpt}]}).json()["matches"]
         assert len(found) == 1 and found[0]["frames"]["query_match_percent"] == 100.0
+
+
+def test_videos_on_postgresql(pg_app: Any, clips: dict[str, Path]) -> None:
+    """Frames stored, indexed, matched and matched retroactively on PostgreSQL too."""
+    from sqlalchemy import select
+
+    from warding.banks.service import add_records, create_bank, records_for_files
+    from warding.db.models import Match
+    from warding.incidents.runs import run_retro
+    from warding.pipeline.scan import scan_paths
+
+    app = pg_app
+    scan_paths(app, [clips["letterboxed"]], "local")  # stored before the bank knows the video
+    with app.transaction() as session:
+        bank = create_bank(session, "videos", actor="test")
+        add_records(session, bank, records_for_files([clips["known"]], app.signal_types, {},
+                                                     "placeholder", app.settings.max_file_bytes),
+                    app.signal_types, actor="test", how="test")
+        bank_id = bank.id
+    from datetime import UTC, datetime, timedelta
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    summary = run_retro(app, bank_id, trigger="test", since=since)
+    assert summary.matches == 1
+    scan_paths(app, [clips["excerpt"]], "local")
+    with app.transaction() as session:
+        kinds = sorted(session.execute(select(Match.signal_type)).scalars())
+    assert kinds == ["vpdq", "vpdq"]
