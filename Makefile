@@ -107,6 +107,12 @@ soak: $(STAMP)
 .PHONY: bench-incidents
 bench-incidents: $(STAMP)
 	$(BIN)/python -m benchmarks.incidents
+# Video (issue 15): vPDQ recall on copies, a 60-s lookup against 10,000 videos (600,000 frame
+# hashes) beside threatexchange's VPDQIndex, hashing speed. Sizes: BENCH_VIDEO_KNOWN,
+# BENCH_VIDEO_BANK. Writes its section of docs/benchmarks.md.
+.PHONY: bench-video
+bench-video: $(STAMP)
+	$(BIN)/python -m benchmarks.video --docs
 
 # Text in images (issue 21, docs/ocr.md): CER per language, known texts through images,
 # the classifier on image text, images/s. Sizes: BENCH_OCR_PER_LANG, BENCH_OCR_BANK,

@@ -22,6 +22,7 @@ from warding.db.engine import make_engine, make_sessionmaker, transaction
 from warding.ingest.base import Connector, Limits
 from warding.media.store import MediaStore
 from warding.signals.base import SignalType
+from warding.signals.derive import DeriveLimits
 
 if TYPE_CHECKING:
     from warding.ocr.reader import OcrReader
@@ -80,7 +81,15 @@ class Warding:
     def signal_types(self) -> dict[str, SignalType]:
         from warding.plugins import signal_types
 
-        return signal_types()
+        types = signal_types()
+        for st in types.values():
+            st.configure(self.settings)
+        return types
+
+    @cached_property
+    def derive_limits(self) -> DeriveLimits:
+        """Limits on reading documents (PDF), from the settings."""
+        return DeriveLimits.from_settings(self.settings)
 
     @cached_property
     def connectors(self) -> list[Connector]:

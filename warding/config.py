@@ -43,6 +43,28 @@ class Settings(BaseSettings):
     max_html_bytes: int = Field(
         default=10 * 1024 * 1024, description="Largest HTML page accepted, in bytes."
     )
+    video_max_seconds: float = Field(
+        default=3 * 3600.0, gt=0, description="Longest video hashed (vPDQ), in seconds."
+    )
+    video_max_decode_seconds: float = Field(
+        default=300.0, gt=0, description="Longest time spent decoding one video, in seconds."
+    )
+    vpdq_query_match_percent: float = Field(
+        default=80.0, ge=0, le=100,
+        description="Share of a video's frames (percent) that must match a bank video's frames.",
+    )
+    vpdq_index_match_percent: float = Field(
+        default=0.0, ge=0, le=100,
+        description="Share of the bank video's frames (percent) that must be matched.",
+    )
+    pdf_max_pages: int = Field(default=500, ge=1, description="Most pages read from one PDF.")
+    pdf_max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024,
+        description="Most bytes decompressed from one PDF (text and images), in bytes.",
+    )
+    pdf_max_seconds: float = Field(
+        default=60.0, gt=0, description="Longest time spent reading one PDF, in seconds."
+    )
     classifier_threshold: float | None = Field(
         default=None, gt=0.0, le=1.0,
         description="Classifier score at or above which a case is opened; unset: the trained "

@@ -31,7 +31,7 @@ def hash_content(app: Warding, data: bytes, name: str) -> Hashed:
         raise InvalidInput(f"{name}: empty file")
     mime = sniff_mime(data, name)
     try:
-        values = compute.for_bytes(app.signal_types, data, mime, name)
+        values = compute.for_bytes(app.signal_types, data, mime, name, app.derive_limits)
     except SignalError as exc:
         raise InvalidInput(f"{name}: {exc}") from exc
     text, error = ocr_items.read_one(app, data, mime)
@@ -67,6 +67,24 @@ def hash_file_content(app: Warding, path: Path) -> Hashed:
 
 def hash_file(app: Warding, path: Path) -> list[compute.SignalValue]:
     return hash_file_content(app, path).signals
+
+
+def exchange_form(app: Warding, signals: list[compute.SignalValue]) -> list[compute.SignalValue]:
+    """The signals as they are exchanged: a multi-valued signal (vPDQ) as one value per
+    origin (threatexchange's JSON), the others as they are."""
+    out: list[compute.SignalValue] = []
+    multi: dict[tuple[str, str], list[str]] = {}
+    for s in signals:
+        st = app.signal_types.get(s.signal_type)
+        if st is not None and st.multi:
+            if (s.signal_type, s.origin) not in multi:
+                out.append(s)  # its place; replaced below
+            multi.setdefault((s.signal_type, s.origin), []).append(s.value)
+        else:
+            out.append(s)
+    return [compute.SignalValue(s.signal_type, app.signal_types[s.signal_type].join(
+                multi[(s.signal_type, s.origin)]), s.origin)
+            if (s.signal_type, s.origin) in multi else s for s in out]
 
 
 def hash_text(app: Warding, text: str) -> list[compute.SignalValue]:

@@ -256,9 +256,13 @@ class BulkPipeline:
         """Signals of one item (its media stored), or why it is refused."""
         types = self.app.signal_types
         signals: list[compute.SignalValue] = []
+        derived: list[str] = []  # texts found in the media (a PDF's pages), for the classifier
         try:
             for blob in raw.media:
-                signals += compute.for_bytes(types, blob.data, blob.mime, f"media:{blob.name}")
+                found = compute.for_media(types, blob.data, blob.mime, f"media:{blob.name}",
+                                          self.app.derive_limits)
+                signals += found.signals
+                derived += [t for _, t in found.texts]
         except SignalError as exc:
             return str(exc)
         media = [(self.app.media.put(blob.data), blob.name, position, len(blob.data), blob.mime)
@@ -267,7 +271,7 @@ class BulkPipeline:
                                                  for (pos, blob), m in zip(enumerate(raw.media),
                                                                            media, strict=True)])
         signals += ocr_items.signals(types, images)
-        text = item_text(raw)
+        text = "\n\n".join(t for t in [item_text(raw), *derived] if t.strip())
         if text.strip():
             signals += compute.for_text(types, text)
         urls = ([raw.url] if raw.url else []) + list(raw.outlinks)

@@ -28,7 +28,9 @@ def item_row(p: Any, now: Any) -> dict[str, Any]:
     raw = p.raw
     return {"source": raw.source, "external_id": raw.external_id, "kind": raw.kind,
             "url": raw.url, "account": raw.account, "posted_at": raw.posted_at,
-            "title": raw.title, "text": raw.text, "lang": p.lang,
+            "title": raw.title, "lang": p.lang,
+            # a file without a text of its own (a PDF) keeps the text found in it
+            "text": raw.text if raw.text or not p.text.strip() else p.text,
             "outlinks": list(raw.outlinks), "metadata": dict(raw.metadata),
             "input_ref": raw.input_ref, "ingested_at": now}
 

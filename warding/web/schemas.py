@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_SIGNALS = 100
 
@@ -13,9 +13,23 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: Signal types whose value may be longer than one stored value (a whole video's vPDQ).
+LONG_VALUES = frozenset({"vpdq"})
+MAX_VALUE = 512
+MAX_LONG_VALUE = 4 * 1024 * 1024
+
+
 class SignalIn(_In):
     type: str = Field(min_length=1, max_length=40, description="Signal type, e.g. pdq, md5, text.")
-    value: str = Field(min_length=1, max_length=512, description="The hash value.")
+    value: str = Field(min_length=1, max_length=MAX_LONG_VALUE,
+                       description="The hash value (at most 512 characters, except a vpdq "
+                                   "value: threatexchange's JSON list of a video's frames).")
+
+    @model_validator(mode="after")
+    def _length(self) -> SignalIn:
+        if len(self.value) > MAX_VALUE and self.type.strip().lower() not in LONG_VALUES:
+            raise ValueError(f"a {self.type} value is at most {MAX_VALUE} characters")
+        return self
 
 
 class SignalOut(BaseModel):
@@ -70,6 +84,10 @@ class MatchOut(BaseModel):
     provenance: str
     similarity: float | None = Field(default=None,
                                      description="Cosine similarity (text_semantic only).")
+    frames: dict[str, Any] | None = Field(
+        default=None, description="vpdq only: query_match_percent, bank_match_percent and the "
+                                  "timestamps of the frames that matched (query_frames, "
+                                  "bank_frames).")
 
 
 class MatchesOut(BaseModel):
