@@ -234,3 +234,45 @@ def test_case_detail_marks_shared_words_only(wapp: Warding) -> None:
     assert segments("abc", set(), whole=True) == [{"text": "abc", "mark": True}]
 
 
+
+
+def test_scanned_pdf_pages_and_video_frames_are_read(tmp_path: Path,
+                                                     app_factory: Callable[..., Warding]) -> None:
+    """A PDF page that is only a scan (an image of text) and a video showing a caption give
+    their text (origin ``ocr``), which matches a bank text; the case view shows where it was
+    read."""
+    from tests.test_pdf import image_pdf
+    from tests.videogen import encode
+    from warding.banks.service import add_records, create_bank, record_for_text
+    from warding.pipeline.scan import scan_paths
+
+    caption = "Fresh bread and warm soup are served every Sunday at the village hall."
+    w = app_factory(semantic_matching=False)
+    with w.transaction() as session:
+        bank = create_bank(session, "statements", actor="test")
+        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "test")
+                                    for t in (KNOWN, caption)], w.signal_types, actor="test",
+                    how="add")
+        create_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(image_pdf(png(render(KNOWN, size=30, width=700))))
+    card = render(caption, size=22, width=600).resize((640, 160))
+    frames = [card if 10 <= k < 40 else Image.new("RGB", (640, 160), (30, 60, 90))
+              for k in range(50)]
+    (folder / "clip.mp4").write_bytes(encode(frames, fps=10))
+    summary = scan_paths(w, [folder], "uploads")
+    assert summary.items == 2 and summary.cases_opened == 2
+    with w.transaction() as session:
+        rows = {r.name: r for r in session.execute(select(ImageTextRow)).scalars()}
+    pdf_row = next(r for n, r in rows.items() if n.startswith("scan.pdf:p1"))
+    assert pdf_row.part == 1 and cer(pdf_row.text, KNOWN) <= 0.1
+    video_rows = [r for n, r in rows.items() if n.startswith("clip.mp4@")]
+    assert video_rows and any(cer(r.text, caption) <= 0.15 for r in video_rows)
+    assert len({r.text for r in video_rows}) == len(video_rows)  # one text kept once
+    pdf_case = _case_of(w, "scan.pdf")
+    assert ("text", "ocr") in {(r["signal_type"], r.get("origin")) for r in pdf_case.reasons}
+    with TestClient(create_app(w)) as client:
+        login(client, "rev")
+        page = client.get(f"/cases/{pdf_case.id}").text
+    assert "Text read in scan.pdf:p1" in page and "garden" in page

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         description="Tesseract's mean word confidence (0-100) below which text read from an "
         "image is dropped as noise.",
     )
+    ocr_video_frames: int = Field(
+        default=6, ge=0,
+        description="Frames of a video (spread over its length) whose text is read; 0: none.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret that signs console sessions; generated and kept in data_dir when unset.",

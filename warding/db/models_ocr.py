@@ -1,6 +1,7 @@
 """Text read from the images of items (issue 21, docs/ocr.md).
 
-``image_texts``: one row per image of an item whose text was read (or could not be): the
+``image_texts``: one row per image of an item whose text was read (or could not be) — an
+attached image, or an image inside an attached file (a scanned PDF page, a video frame): the
 text in logical order with its language, script and the engine's confidence, and the
 classifier's score of that text (scored apart from the item's own text). The text's
 signals are ordinary ``signals`` rows with origin ``ocr``.
@@ -18,12 +19,16 @@ from warding.db.models import Base, utcnow
 
 class ImageTextRow(Base):
     __tablename__ = "image_texts"
-    __table_args__ = (UniqueConstraint("item_id", "position", name="uq_image_texts_position"),)
+    __table_args__ = (UniqueConstraint("item_id", "position", "part",
+                                       name="uq_image_texts_position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"),
                                          index=True)
     position: Mapped[int] = mapped_column(Integer)
+    # 0: the media file itself (an image); 1, 2...: an image inside it (a PDF page's image, a
+    # video frame), named by ``name``
+    part: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text, default="")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from warding.ocr import inside
 from warding.ocr.model import ImageText, OcrError, OcrUnavailable
 from warding.signals import compute
 from warding.signals.base import SignalType
@@ -32,11 +33,13 @@ class ImageRead:
     text: ImageText | None = None
     error: str | None = None
     score: Any = None  # a ClassifierResult of the text, once scored
+    part: int = 0  # 0: the media file itself; 1, 2...: an image inside it (PDF page, frame)
 
     def row(self, item_id: int, now: Any) -> dict[str, Any]:
         t = self.text
         r = self.score
-        return {"item_id": item_id, "position": self.position, "sha256": self.sha256,
+        return {"item_id": item_id, "position": self.position, "part": self.part,
+                "sha256": self.sha256,
                 "name": self.name, "text": t.text if t else "", "lang": t.lang if t else None,
                 "script": t.script if t else "", "confidence": t.confidence if t else 0.0,
                 "model": t.model if t else "", "error": self.error,
@@ -62,13 +65,28 @@ def read_one(app: Any, data: bytes, mime: str) -> tuple[ImageText | None, str | 
 
 
 def read_media(app: Any, media: Sequence[tuple[int, str, str, bytes, str]]) -> list[ImageRead]:
-    """Reads of the images among ``media`` = (position, name, sha256, bytes, mime)."""
+    """Reads of the images among ``media`` = (position, name, sha256, bytes, mime), and of
+    the images inside them: a PDF's scanned pages, a few frames of a video."""
     out: list[ImageRead] = []
+    if app.ocr is None:
+        return out
     for position, name, sha256, data, mime in media:
+        if compute.is_video(mime, data):
+            out += _inside(app, position, sha256, inside.video_frames(app, data, name))
+            continue
+        if mime == "application/pdf" or data[:5] == b"%PDF-":
+            out += _inside(app, position, sha256, inside.pdf_images(app, data, name))
+            continue
         text, error = read_one(app, data, mime)
         if text is not None or error is not None:
             out.append(ImageRead(position, name, sha256, text, error))
     return out
+
+
+def _inside(app: Any, position: int, sha256: str, images: list[tuple[str, Any]]
+            ) -> list[ImageRead]:
+    return [ImageRead(position, where, sha256, text, error, part=k)
+            for k, (where, text, error) in enumerate(inside.read_all(app, images), 1)]
 
 
 def signals(types: Mapping[str, SignalType], reads: Iterable[ImageRead]

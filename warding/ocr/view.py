@@ -18,27 +18,28 @@ _TEXT_TYPES = ("text", "text_near", "text_semantic")
 
 
 def image_texts(session: Session, item_id: int, reasons: Sequence[dict[str, Any]]
-                ) -> dict[int, dict[str, Any]]:
-    """{media position: what to show} of the item's images whose text was read (or not)."""
+                ) -> dict[int, list[dict[str, Any]]]:
+    """{media position: what to show, for the file itself and the images inside it} of the
+    item's images whose text was read (or not)."""
     rows = session.execute(select(ImageTextRow).where(ImageTextRow.item_id == item_id)
-                           .order_by(ImageTextRow.position)).scalars().all()
+                           .order_by(ImageTextRow.position, ImageTextRow.part)).scalars().all()
     if not rows:
         return {}
     matched = [r for r in reasons if r.get("kind") == "bank_match"
                and r.get("origin") == ORIGIN and r.get("signal_type") in _TEXT_TYPES]
     whole = any(r.get("signal_type") == "text" for r in matched)
     words = _bank_words(session, [int(r["entry_id"]) for r in matched])
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        out[row.position] = {
-            "text": row.text, "lang": row.lang, "script": row.script,
+        out.setdefault(row.position, []).append({
+            "part": row.part, "name": row.name, "text": row.text, "lang": row.lang, "script": row.script,
             "confidence": row.confidence, "model": row.model, "error": row.error,
             "score": row.score, "label": row.label, "violating": row.violating,
             "matched": [{"signal_type": r["signal_type"], "bank": r.get("bank"),
                          "entry_id": r.get("entry_id")} for r in matched],
             "segments": segments(row.text, words, whole=whole and bool(row.text)),
             "rtl": row.script == "Arabic",
-        }
+        })
     return out
 
 

@@ -20,6 +20,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('part', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
@@ -34,7 +35,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['content_items.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('item_id', 'position', name='uq_image_texts_position')
+    sa.UniqueConstraint('item_id', 'position', 'part', name='uq_image_texts_position')
     )
     op.create_index(op.f('ix_image_texts_item_id'), 'image_texts', ['item_id'], unique=False)
 
