@@ -7,12 +7,15 @@ and ``name`` (``report.pdf:p3:img1``, ``clip.mp4@12s``) say where in the file it
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PIL import Image
 
 from warding.ocr.model import ImageText, OcrError, OcrUnavailable
 from warding.signals.base import SignalError
+
+log = logging.getLogger(__name__)
 
 
 def pdf_images(app: Any, data: bytes, name: str) -> list[tuple[str, Image.Image]]:
@@ -34,8 +37,8 @@ def pdf_images(app: Any, data: bytes, name: str) -> list[tuple[str, Image.Image]
                 with Image.open(io.BytesIO(p.data)) as img:
                     img.load()
                     out.append((p.origin, img.copy()))
-            except Exception:  # noqa: BLE001 - a broken embedded image: nothing to read
-                continue
+            except Exception as exc:  # noqa: BLE001 - a broken embedded image: nothing to read
+                log.info("%s: image not read for OCR: %s", p.origin, exc)
     return out
 
 
