@@ -17,14 +17,13 @@ import platform
 import random
 import tempfile
 import time
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import env_int, load_average
 from benchmarks.sections import put_section
-from tests.ocr_images import NASKH, degrade, lighten, photo, render
+from tests.ocr_images import NASKH, bank_of_texts, cer, degrade, lighten, photo, render
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -42,18 +41,6 @@ LANGS = ("ara", "deu", "eng", "fra", "rus", "spa", "tur", "urd")
 SCRIPT = {"ara": "Arabic", "urd": "Arabic", "rus": "Cyrillic"}
 ISO1 = {"ara": "ar", "deu": "de", "eng": "en", "fra": "fr", "rus": "ru", "spa": "es",
         "tur": "tr", "urd": "ur"}
-
-
-def cer(got: str, want: str) -> float:
-    a = " ".join(unicodedata.normalize("NFC", got).split())
-    b = " ".join(unicodedata.normalize("NFC", want).split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(b))
 
 
 def _pairs() -> list[dict[str, Any]]:
@@ -128,10 +115,6 @@ def _scan_images(w: Any, folder: Path) -> dict[str, set[tuple[str, int]]]:
 
 
 def bench_matching(n: int, unrelated: int) -> dict[str, Any]:
-    from warding.app import Warding
-    from warding.banks.service import add_records, create_bank, record_for_text
-    from warding.config import Settings
-    from warding.matching.semantic import add_bank_text
 
     rng = random.Random(7)
     unique = {p["text_b"]: p for p in _pairs() if len(p["text_b"].split()) >= 4}
@@ -144,17 +127,8 @@ def bench_matching(n: int, unrelated: int) -> dict[str, Any]:
     rng.shuffle(tweets)
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
         root = Path(tmp)
-        w = Warding(Settings(database_url=f"sqlite:///{root / 'w.db'}", data_dir=root / "d",
-                             semantic_matching=True))
-        w.init_db()
-        entries: list[int] = []
-        with w.transaction() as session:
-            bank = create_bank(session, "texts", actor="bench")
-            add_records(session, bank, [record_for_text(p["text_b"], w.signal_types, {}, "")
-                                        for p in pairs], w.signal_types, actor="bench",
-                        how="add")
-            for p in pairs:
-                entries.append(add_bank_text(w, session, bank, p["text_b"]) or -1)
+        w = _semantic_app(root)
+        entries = bank_of_texts(w, "texts", [p["text_b"] for p in pairs])
         folder = root / "images"
         folder.mkdir()
         for k, p in enumerate(pairs):
@@ -192,27 +166,24 @@ def bench_matching(n: int, unrelated: int) -> dict[str, Any]:
             "scan_seconds": seconds, "images": 2 * n + min(unrelated, len(tweets))}
 
 
+def _semantic_app(root: Path) -> Any:
+    from warding.app import Warding
+    from warding.config import Settings
+
+    w = Warding(Settings(database_url=f"sqlite:///{root / 'w.db'}", data_dir=root / "d",
+                         semantic_matching=True))
+    w.init_db()
+    return w
+
+
 def _translations_as_text(pairs: list[dict[str, Any]], entries: list[int]) -> int:
     """How many of the translations, typed out as text, match their bank text (the same
     bank, through ``match --text``'s semantic matching): the figure image text is held to."""
-    from warding.app import Warding
-    from warding.banks.service import add_records, create_bank, record_for_text
-    from warding.config import Settings
-    from warding.matching.semantic import add_bank_text, match_text
+    from warding.matching.semantic import match_text
 
     with tempfile.TemporaryDirectory(prefix="bench-ocr-text-") as tmp:
-        root = Path(tmp)
-        w = Warding(Settings(database_url=f"sqlite:///{root / 'w.db'}", data_dir=root / "d",
-                             semantic_matching=True))
-        w.init_db()
-        ids: list[int] = []
-        with w.transaction() as session:
-            bank = create_bank(session, "texts", actor="bench")
-            add_records(session, bank, [record_for_text(p["text_b"], w.signal_types, {}, "")
-                                        for p in pairs], w.signal_types, actor="bench",
-                        how="add")
-            for p in pairs:
-                ids.append(add_bank_text(w, session, bank, p["text_b"]) or -1)
+        w = _semantic_app(Path(tmp))
+        ids = bank_of_texts(w, "texts", [p["text_b"] for p in pairs])
         hits = 0
         with w.transaction() as session:
             for p, e in zip(pairs, ids, strict=True):

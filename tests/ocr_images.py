@@ -8,6 +8,7 @@ import io
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -125,3 +126,31 @@ def _sample_photo() -> Image.Image | None:
 def lighten(img: Image.Image, amount: float = 0.55) -> Image.Image:
     """A photo washed towards white, as a poster's background under dark text."""
     return Image.blend(img.convert("RGB"), Image.new("RGB", img.size, "white"), amount)
+
+
+def cer(got: str, want: str) -> float:
+    """Character error rate: edit distance / length of ``want``, whitespace normalised."""
+    import unicodedata
+
+    a = " ".join(unicodedata.normalize("NFC", got).split())
+    b = " ".join(unicodedata.normalize("NFC", want).split())
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(1, len(b))
+
+
+def bank_of_texts(w: Any, name: str, texts: list[str]) -> list[int]:
+    """A bank holding ``texts`` (their text signals, and their sentence vectors when
+    semantic matching is on); the entry id of each text (-1 without a vector)."""
+    from warding.banks.service import add_records, create_bank, record_for_text
+    from warding.matching.semantic import add_bank_text
+
+    with w.transaction() as session:
+        bank = create_bank(session, name, actor="test")
+        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "test")
+                                    for t in texts], w.signal_types, actor="test", how="add")
+        return [add_bank_text(w, session, bank, t) or -1 for t in texts]

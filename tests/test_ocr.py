@@ -5,7 +5,6 @@ Neutral sentences and generated images only."""
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,16 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.cli_helpers import CLI
-from tests.ocr_images import degrade, lighten, need_tesseract, photo, png, render
+from tests.ocr_images import (
+    bank_of_texts,
+    cer,
+    degrade,
+    lighten,
+    need_tesseract,
+    photo,
+    png,
+    render,
+)
 from tests.test_intake_api import CLUB, _with_model, synthetic_models  # noqa: F401 (fixture)
 from tests.test_web import PASSWORD, api_key, login
 from warding.accounts.service import create_user
@@ -41,18 +49,6 @@ SENTENCES = {
 @pytest.fixture(autouse=True)
 def _tesseract() -> None:
     need_tesseract()
-
-
-def cer(got: str, want: str) -> float:
-    a = " ".join(unicodedata.normalize("NFC", got).split())
-    b = " ".join(unicodedata.normalize("NFC", want).split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(b))
 
 
 @pytest.mark.parametrize("lang", sorted(SENTENCES))
@@ -142,18 +138,11 @@ def test_an_image_holding_a_known_statement_opens_a_case_with_the_text_shown(
     """The issue's "done when": a bank text rendered into an image (a poster over a photo,
     JPEG, a little noise) and its translation in another image open cases through ``text``
     and ``text_semantic`` matching, and the case view shows the text read, marked."""
-    from warding.banks.service import add_records, create_bank, record_for_text
-    from warding.matching.semantic import add_bank_text
     from warding.pipeline.scan import scan_paths
 
     w = app_factory(semantic_matching=True)
+    bank_of_texts(w, "statements", [KNOWN, ENGLISH])
     with w.transaction() as session:
-        bank = create_bank(session, "statements", actor="test")
-        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "test")
-                                    for t in (KNOWN, ENGLISH)], w.signal_types, actor="test",
-                    how="add")
-        for t in (KNOWN, ENGLISH):
-            add_bank_text(w, session, bank, t)
         create_user(session, "rev", "reviewer", PASSWORD, actor="test")
     folder = tmp_path / "uploads"
     folder.mkdir()
@@ -243,16 +232,12 @@ def test_scanned_pdf_pages_and_video_frames_are_read(tmp_path: Path,
     read."""
     from tests.test_pdf import image_pdf
     from tests.videogen import encode
-    from warding.banks.service import add_records, create_bank, record_for_text
     from warding.pipeline.scan import scan_paths
 
     caption = "Fresh bread and warm soup are served every Sunday at the village hall."
     w = app_factory(semantic_matching=False)
+    bank_of_texts(w, "statements", [KNOWN, caption])
     with w.transaction() as session:
-        bank = create_bank(session, "statements", actor="test")
-        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "test")
-                                    for t in (KNOWN, caption)], w.signal_types, actor="test",
-                    how="add")
         create_user(session, "rev", "reviewer", PASSWORD, actor="test")
     folder = tmp_path / "uploads"
     folder.mkdir()
