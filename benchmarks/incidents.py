@@ -230,6 +230,87 @@ def semantic_job(posts: int, work_dir: str) -> None:
           "peak_rss_mb": round(peak_rss_mb(), 1)})
 
 
+def semantic_kept_job(posts: int, work_dir: str, base: int) -> None:
+    """100 new texts against ``posts`` stored posts whose sentence vectors a scan kept
+    (``WARDING_RETRO_KEEP_VECTORS``): the run embeds nothing; its cost is reading the vectors
+    and one matrix product per page. The vectors are those of ``base`` real everyday tweets
+    (embedded here) with a little noise each, so that ``posts`` distinct vectors exist without
+    embedding them all; the 50 planted sentences keep their own real vectors."""
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from warding.banks.service import add_records, create_bank, record_for_text
+    from warding.db.models import Match
+    from warding.incidents.runs import run_for_bank
+    from warding.matching.semantic import add_bank_text
+    from warding.signals.embedding import get_embedder
+
+    work = Path(work_dir)
+    db, data = _init(work)
+    tweets, new, _ = _corpus(base + 50)
+    pairs = [json.loads(line) for line in
+             (DATA / "parallel" / "tatoeba_pairs.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    rng_p = random.Random(7)
+    rng_p.shuffle(pairs)
+    planted_texts = [p["text_a"] for p in pairs[:50]]
+    tweets = [t for t in tweets if t not in set(planted_texts)][:base]
+    embedder = get_embedder()
+    t0 = time.perf_counter()
+    base_vecs = np.asarray(embedder.encode(tweets), dtype=np.float32)
+    planted_vecs = np.asarray(embedder.encode(planted_texts), dtype=np.float32)
+    embed_s = time.perf_counter() - t0
+    rng = np.random.default_rng(20)
+    where = set(rng.choice(posts, size=50, replace=False).tolist())
+    texts = [tweets[i % len(tweets)] for i in range(posts)]
+    order = sorted(where)
+    for k, i in enumerate(order):
+        texts[i] = planted_texts[k]
+    fill_items(db, [("text", "") for _ in range(posts)], texts=texts)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA synchronous=OFF")
+    first = conn.execute("SELECT MIN(id) FROM content_items").fetchone()[0]
+    t0 = time.perf_counter()
+    chunk = 50_000
+    for lo in range(0, posts, chunk):
+        hi = min(posts, lo + chunk)
+        idx = np.arange(lo, hi) % len(tweets)
+        vecs = base_vecs[idx] + rng.normal(0, 0.01, (hi - lo, base_vecs.shape[1])).astype(
+            np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        for i in range(lo, hi):
+            if i in where:
+                vecs[i - lo] = planted_vecs[order.index(i)]
+        conn.executemany("INSERT INTO retro_item_vectors (item_id, model, vector) VALUES (?, ?, ?)",
+                         [(first + i, embedder.name, vecs[i - lo].tobytes())
+                          for i in range(lo, hi)])
+        conn.commit()
+    conn.close()
+    fill_s = time.perf_counter() - t0
+    w = _app(db, data, semantic_matching=True)
+    with w.transaction() as session:
+        bank = create_bank(session, "texts", actor="bench")
+        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "") for t in new],
+                    w.signal_types, actor="bench", how="add")
+        for t in new:
+            add_bank_text(w, session, bank, t)
+    rss_before = peak_rss_mb()
+    t0 = time.perf_counter()
+    run = run_for_bank(w, "texts", actor="bench")
+    run_s = time.perf_counter() - t0
+    with w.engine.connect() as conn2:
+        found = set(conn2.execute(select(Match.item_id).where(
+            Match.signal_type == "text_semantic")).scalars())
+        n_sem = conn2.execute(select(func.count(Match.id)).where(
+            Match.signal_type == "text_semantic")).scalar()
+    emit({"stored_posts": posts, "new_texts": len(new), "base_tweets_embedded": len(tweets),
+          "embed_s": round(embed_s, 1), "vectors_written_s": round(fill_s, 1),
+          "run_s": round(run_s, 1), "matches": run.matches, "semantic_matches": n_sem,
+          "planted": 50, "planted_found": len({first + i for i in where} & found),
+          "items_checked": run.items_checked, "peak_rss_before_run_mb": round(rss_before, 1),
+          "peak_rss_mb": round(peak_rss_mb(), 1)})
+
+
 def _planted_found(items: dict[int, str], found: set[int], work: Path) -> int:
     pairs = [json.loads(line) for line in
              (DATA / "parallel" / "tatoeba_pairs.jsonl").read_text(encoding="utf-8").splitlines()
@@ -380,9 +461,13 @@ def main() -> None:
     if cmd == "semantic":
         semantic_job(int(sys.argv[2]), sys.argv[3])
         return
+    if cmd == "semantic-kept":
+        semantic_kept_job(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        return
     results: dict[str, Any] = {"load_average_before": load_average(),
                                "started": datetime.now(UTC).isoformat(timespec="seconds")}
-    parts = set(os.environ.get("BENCH_INCIDENTS_PARTS", "pdq,semantic,server,surge").split(","))
+    parts = set(os.environ.get("BENCH_INCIDENTS_PARTS",
+                               "pdq,semantic,semantic-kept,server,surge").split(","))
     if "pdq" in parts:
         exact_max = env_int("BENCH_RETRO_EXACT_MAX", 1_000_000)
         results["pdq"] = [bench_pdq(n, exact_max)
@@ -394,6 +479,13 @@ def main() -> None:
                                           str(env_int("BENCH_RETRO_POSTS", 10_000)), tmp,
                                           timeout=7200)
         print(json.dumps(results["semantic"]), flush=True)
+    if "semantic-kept" in parts:
+        with tempfile.TemporaryDirectory(prefix="bench-semkept-") as tmp:
+            results["semantic_kept"] = run_job(
+                "benchmarks.incidents", "semantic-kept",
+                str(env_int("BENCH_RETRO_KEPT_POSTS", 1_000_000)), tmp,
+                str(env_int("BENCH_RETRO_KEPT_BASE", 10_000)), timeout=7200)
+        print(json.dumps(results["semantic_kept"]), flush=True)
     if "server" in parts:
         results["server"] = bench_server(env_int("BENCH_SERVER_ITEMS", 100_000))
         print(json.dumps(results["server"]), flush=True)

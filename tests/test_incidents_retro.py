@@ -378,3 +378,38 @@ def test_worker_resumes_after_kill_9(app_factory: Any, tmp_path: Path) -> None:
         statuses = session.execute(select(RetroRun.status).order_by(RetroRun.id)).scalars()
         assert list(statuses) == ["interrupted", "done"]
     assert worker.tick(w) == 0
+
+
+def test_scan_keeps_its_sentence_vectors_for_retroactive_runs(app_factory: Any,
+                                                             monkeypatch: Any) -> None:
+    """Posts scanned while a bank holds texts keep the vector semantic matching computed, so
+    a retroactive text_semantic run later embeds none of them again."""
+    from warding.banks.service import add_records, create_bank, record_for_text
+    from warding.db.models_incidents import RetroItemVector
+    from warding.incidents.runs import run_for_bank
+    from warding.matching.semantic import add_bank_text
+    from warding.signals import embedding
+
+    w = app_factory()
+    first, known = content.KNOWN_TEXTS[0], content.KNOWN_TEXTS[1]
+    with w.transaction() as session:
+        bank = create_bank(session, "early", actor="test")
+        add_records(session, bank, [record_for_text(first, w.signal_types, {}, "")],
+                    w.signal_types, actor="test", how="add")
+        add_bank_text(w, session, bank, first)
+    _post(w, "p1", text=known.replace("forty", "thirty"))
+    _post(w, "p2", text="an unrelated sentence about trains and stations")
+    with w.transaction() as session:
+        kept = session.execute(select(func.count()).select_from(RetroItemVector)).scalar()
+        assert kept == 2
+        bank = create_bank(session, "texts", actor="test")
+        add_records(session, bank, [record_for_text(known, w.signal_types, {}, "")],
+                    w.signal_types, actor="test", how="add")
+        add_bank_text(w, session, bank, known)
+    embedder = embedding.get_embedder()
+    encoded: list[int] = []
+    original = embedder.encode
+    monkeypatch.setattr(embedder, "encode",
+                        lambda texts: encoded.append(len(texts)) or original(texts))
+    summary = run_for_bank(w, "texts")
+    assert summary.cases_opened == 1 and encoded == []

@@ -310,6 +310,10 @@ class Settings(BaseSettings):
     retro_poll_seconds: float = Field(
         default=2.0, ge=0, description="How often `warding serve` looks at the change feed for "
         "bank changes to match retroactively (0 = no background retroactive matching).")
+    retro_keep_vectors: bool = Field(
+        default=True, description="Keep the sentence vector a scan computes for each post "
+        "(when banks hold texts) in `retro_item_vectors`, so retroactive `text_semantic` "
+        "matching need not embed those posts again (about 2 KB a post).")
     incident_notify_step: int = Field(
         default=100, ge=1, description="An incident's copies count sends the event webhook "
         "`incident.count` each time it crosses a multiple of this step.")

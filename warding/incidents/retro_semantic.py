@@ -112,3 +112,20 @@ def _vectors(conn: Connection, texts: list[tuple[int, str]], embedder: Any) -> n
         for (i, _), v in zip(todo, fresh, strict=True):
             known[i] = np.asarray(v, dtype=np.float32)
     return np.vstack([known[i] for i in ids]).astype(np.float32)
+
+
+def keep_scan_vectors(session: Any, app: Any, stored: list[tuple[int, Any]]) -> None:
+    """Keep the vectors a scan computed for semantic matching, [(item id, vector or None)],
+    so that a later retroactive run does not embed those items again
+    (``WARDING_RETRO_KEEP_VECTORS``)."""
+    if not app.settings.retro_keep_vectors:
+        return
+    rows = [(item_id, vec) for item_id, vec in stored if vec is not None]
+    if not rows:
+        return
+    from warding.signals.embedding import get_embedder
+
+    model = get_embedder().name
+    session.execute(insert(RetroItemVector), [
+        {"item_id": item_id, "model": model, "vector": np.asarray(vec, np.float32).tobytes()}
+        for item_id, vec in rows])

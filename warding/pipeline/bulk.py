@@ -49,6 +49,7 @@ from warding.db.models import (
 )
 from warding.db.models_ocr import ImageTextRow
 from warding.events import CaseOpened
+from warding.incidents.retro_semantic import keep_scan_vectors
 from warding.ingest.base import RawItem, Rejection
 from warding.matching.semantic import ScanSemantic
 from warding.matching.service import MatchResult, get_engine
@@ -100,6 +101,7 @@ class _Prepared:
     item_id: int | None = None
     images: list[ocr_items.ImageRead] = field(default_factory=list)
     ocr_matches: list[MatchResult] = field(default_factory=list)
+    vector: Any = None  # the text's sentence vector, when semantic matching computed one
 
     @property
     def words(self) -> int:
@@ -306,6 +308,8 @@ class BulkPipeline:
             from_images = [m for k, (i, _) in image_keys.items() if i == p.index
                            for m in self.semantic.matches(k)]
             p.matches = matches + self.semantic.matches(p.index) + from_images
+            p.vector = self.semantic.vectors.get(p.index)  # kept with the batch (it may be
+            # written on another thread while the next batch is prepared)
             p.ocr_matches = ocr_items.from_ocr(matches, p.signals) + from_images
 
     def _explain(self, classifier: Classifier, fresh: list[_Prepared]) -> None:
@@ -340,6 +344,7 @@ class BulkPipeline:
                     stored.append((item_id, p))
             taken = store.ids_of(session, [p.key for p in lost])
             self._write_details(session, [p for _, p in stored], now)
+            keep_scan_vectors(session, self.app, [(i, p.vector) for i, p in stored])
             cases = store.insert_cases(session, [
                 store.case_row(i, p.reasons, severity_for(p.reasons), now)
                 for i, p in stored if p.reasons])
