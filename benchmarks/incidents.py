@@ -299,16 +299,48 @@ def semantic_kept_job(posts: int, work_dir: str, base: int) -> None:
     run = run_for_bank(w, "texts", actor="bench")
     run_s = time.perf_counter() - t0
     with w.engine.connect() as conn2:
-        found = set(conn2.execute(select(Match.item_id).where(
-            Match.signal_type == "text_semantic")).scalars())
+        pairs_found = set(conn2.execute(select(Match.item_id, Match.entry_id).where(
+            Match.signal_type == "text_semantic")).tuples())
+        found = {i for i, _ in pairs_found}
         n_sem = conn2.execute(select(func.count(Match.id)).where(
             Match.signal_type == "text_semantic")).scalar()
-    emit({"stored_posts": posts, "new_texts": len(new), "base_tweets_embedded": len(tweets),
+    t0 = time.perf_counter()
+    brute = _brute_force_pairs(db, w)
+    brute_s = time.perf_counter() - t0
+    emit({"exact": brute == pairs_found, "brute_force_pairs": len(brute),
+          "brute_force_s": round(brute_s, 1), "stored_posts": posts, "new_texts": len(new), "base_tweets_embedded": len(tweets),
           "embed_s": round(embed_s, 1), "vectors_written_s": round(fill_s, 1),
           "run_s": round(run_s, 1), "matches": run.matches, "semantic_matches": n_sem,
           "planted": 50, "planted_found": len({first + i for i in where} & found),
           "items_checked": run.items_checked, "peak_rss_before_run_mb": round(rss_before, 1),
           "peak_rss_mb": round(peak_rss_mb(), 1)})
+
+
+def _brute_force_pairs(db: Path, w: Any) -> set[tuple[int, int]]:
+    """(item, entry) of every kept item vector against every bank text vector at or above the
+    threshold, by numpy over all of them (what matching everything again finds)."""
+    import numpy as np
+
+    from warding.matching.semantic import bank_threshold
+
+    conn = sqlite3.connect(db)
+    bank = conn.execute("SELECT entry_id, vector FROM semantic_bank_texts").fetchall()
+    ids = [int(e) for e, _ in bank]
+    matrix = np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in bank])
+    threshold = bank_threshold({}, w.settings.semantic_threshold)
+    out: set[tuple[int, int]] = set()
+    last = 0
+    while True:
+        rows = conn.execute("SELECT item_id, vector FROM retro_item_vectors WHERE item_id > ? "
+                            "ORDER BY item_id LIMIT 50000", (last,)).fetchall()
+        if not rows:
+            break
+        last = rows[-1][0]
+        vecs = np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in rows])
+        for r, c in zip(*np.nonzero(vecs @ matrix.T >= threshold), strict=True):
+            out.add((int(rows[r][0]), ids[c]))
+    conn.close()
+    return out
 
 
 def _planted_found(items: dict[int, str], found: set[int], work: Path) -> int:
