@@ -84,8 +84,11 @@ def test_fetch_sample_into_its_bank(tmp_path: Path) -> None:
                                ).status_code == 201
         first = cli.json("exchange", "fetch", "--json")["fetched"][0]
         assert first["succeeded"] and first["added"] >= 2
-        again = cli.json("exchange", "fetch", "SAMPLE", "--json")["fetched"][0]
+        assert first["retro"]["bank"] == "SAMPLE"  # stored items matched against the new
+        assert first["retro"]["entries"] == first["added"]  # entries (issue 20)
+        again = cli.json("exchange", "fetch", "SAMPLE", "--json", "--no-retro")["fetched"][0]
         assert again["succeeded"] and again["added"] == 0  # nothing twice
+        assert "retro" not in again
         with w.transaction() as s:
             entries = list(s.execute(select(BankEntry)).scalars())
         assert len(entries) == first["added"]
