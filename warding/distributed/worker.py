@@ -1,0 +1,142 @@
+"""What runs on a Dask worker: the tasks of a distributed scan.
+
+Workers never receive app objects. A task carries the settings as plain JSON data and a
+:class:`~warding.distributed.partitions.Partition` (a path and a byte range); each worker
+process builds its :class:`~warding.app.Warding` once per settings (the database engine, the
+match index, the classifier are then reused by every task it runs) and reads its partition
+itself.
+
+Two kinds of task:
+
+- :func:`prepare_partition` (SQLite, and any database when the client writes): reads, hashes,
+  matches and classifies, writes nothing, and returns the prepared batches with media bytes
+  left out (media already went to the content-addressed store). A task that dies is simply
+  run again.
+- :func:`process_partition` (PostgreSQL): the whole bulk pipeline, one transaction per batch,
+  and returns counts. A task run again after its worker died finds the batches already
+  committed and skips them (``ON CONFLICT DO NOTHING`` on source + external id).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from warding.ingest.base import Read
+from warding.ingest.posts import JSONLPostsConnector
+from warding.pipeline.bulk import Batch, BulkPipeline
+from warding.pipeline.scan import BATCH, count_outcomes, read_inputs
+
+_apps: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def settings_data(settings: Any) -> dict[str, Any]:
+    """The settings as JSON data, with paths made absolute (workers have their own cwd)."""
+    from sqlalchemy.engine import make_url
+
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    for key, value in settings.model_dump().items():
+        if isinstance(value, Path):
+            data[key] = str(value.resolve())
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        data["database_url"] = url.set(database=str(Path(url.database).resolve())) \
+            .render_as_string(hide_password=False)
+    return data
+
+
+def worker_app(settings: dict[str, Any]) -> Any:
+    """This process's app for these settings, built on first use."""
+    from warding.app import Warding
+    from warding.config import Settings
+
+    key = json.dumps(settings, sort_keys=True)
+    with _lock:
+        app = _apps.get(key)
+        if app is None:
+            app = _apps[key] = Warding(Settings(**settings))
+        return app
+
+
+@dataclass
+class PartitionCounts:
+    """What :func:`process_partition` did, for the client's summary."""
+
+    number: int
+    reads: int = 0
+    items: int = 0
+    duplicates: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    matches: int = 0
+    classified: int = 0
+    case_ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _reads(app: Any, part: Any, source: str) -> Iterator[Read]:
+    path = Path(part.path)
+    if part.ranged:
+        connector = next(c for c in app.connectors if isinstance(c, JSONLPostsConnector))
+        yield from connector.read_range(path, source, app.limits, part.start, part.end,
+                                        part.first_line)
+        return
+    yield from read_inputs(app, [path], source)
+
+
+def _batches(app: Any, part: Any, source: str) -> Iterator[list[Read]]:
+    batch: list[Read] = []
+    for read in _reads(app, part, source):
+        batch.append(read)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _strip(batch: Batch) -> Batch:
+    """The batch without media bytes (stored already) for the trip back to the client."""
+    for p in batch.fresh:
+        if p.raw.media:
+            p.raw = replace(p.raw, media=[])
+    return batch
+
+
+def prepare_partition(settings: dict[str, Any], part: Any, source: str,
+                      actor: str) -> tuple[int, list[Batch]]:
+    """Read, hash, match and classify one partition; write nothing."""
+    app = worker_app(settings)
+    pipeline = BulkPipeline(app, actor, wait=True, run_actions=False,
+                            loader=_shared_loader(app))
+    batches = [_strip(pipeline.prepare(source, reads)) for reads in _batches(app, part, source)]
+    return sum(len(b.outcomes) for b in batches), batches
+
+
+def process_partition(settings: dict[str, Any], part: Any, source: str,
+                      actor: str) -> PartitionCounts:
+    """Store one partition with the bulk pipeline (the worker writes: PostgreSQL)."""
+    app = worker_app(settings)
+    pipeline = BulkPipeline(app, actor, wait=True, run_actions=True,
+                            loader=_shared_loader(app))
+    counts = PartitionCounts(part.number)
+    for reads in _batches(app, part, source):
+        outcomes = pipeline.process(source, reads)
+        counts.reads += len(outcomes)
+        count_outcomes(counts, outcomes)
+    pipeline.finish()
+    counts.matches, counts.classified = pipeline.counts.matches, pipeline.counts.classified
+    counts.case_ids = list(pipeline.counts.case_ids)
+    counts.notes = pipeline.notes
+    return counts
+
+
+def _shared_loader(app: Any) -> Any:
+    from warding.pipeline.loader import shared_loader
+
+    return shared_loader(app)
+
