@@ -114,3 +114,36 @@ def test_shards_follow_bank_changes(banked: tuple[Any, list[str]],
         answers = index.lookup_many(queries)
         assert answers == get_engine(app).lookup_many(queries)
         assert [bool(a) for a in answers] == [False] * 10 + [True] * 10
+
+
+def test_serve_looks_up_in_the_shards(banked: tuple[Any, list[str]],
+                                      cluster: daskcluster.DaskCluster) -> None:
+    """A server with WARDING_DASK_SCHEDULER answers /api/match and HMA's /m/lookup from the
+    shards, as a server with its own index does."""
+    from fastapi.testclient import TestClient
+
+    from tests.test_web import api_key
+    from warding.accounts.service import create_user
+    from warding.app import Warding
+    from warding.distributed.shards import ShardedEngine, close_sharded
+    from warding.web.factory import create_app
+
+    app, hashes = banked
+    with app.transaction() as session:
+        create_user(session, "matcher", "api", "a long test password", actor="test")
+    key = api_key(app, "matcher")
+    near = _near(hashes[3], 6, random.Random(5))
+    body = {"signals": [{"type": "pdq", "value": near}]}
+    answers = []
+    for settings in ({}, {"dask_scheduler": cluster.address, "dask_shards": 2}):
+        w = Warding(app.settings.model_copy(update=settings))
+        with TestClient(create_app(w)) as client:
+            matched = client.post("/api/match", headers=key, json=body)
+            hma = client.get("/m/lookup", headers=key,
+                             params={"signal_type": "pdq", "signal": near})
+            assert matched.status_code == 200 and hma.status_code == 200, hma.text
+            answers.append((matched.json(), hma.json()))
+            assert isinstance(get_engine(w), ShardedEngine) == bool(settings)
+        close_sharded(w)
+        w.close()
+    assert answers[0] == answers[1] and answers[0][0]["matches"]

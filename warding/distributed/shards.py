@@ -18,15 +18,19 @@ single-process :class:`~warding.matching.service.MatchEngine` returns.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine
 
 from warding.distributed.worker import settings_data, worker_app
 from warding.matching.engine import MatchCore
 from warding.matching.service import MatchEngine, MatchResult
 from warding.signals.base import SignalType
 
+_ENGINE_KEY = "sharded_engine"
 _cores: dict[tuple[str, int, int], MatchCore] = {}
 _lock = threading.Lock()
 
@@ -117,13 +121,19 @@ class ShardedIndex:
 
 class ShardedEngine(MatchEngine):
     """A :class:`MatchEngine` whose lookups go to a :class:`ShardedIndex`: the same methods,
-    the same answers (``lookup``, ``lookup_all``, ``lookup_groups``, ``lookup_many``)."""
+    the same answers (``lookup``, ``lookup_all``, ``lookup_groups``, ``lookup_many``). Its
+    ``core`` holds no index, only the banks' configuration (HMA's coin flip reads it),
+    reloaded with each lookup at most every ``poll_seconds``."""
 
-    def __init__(self, index: ShardedIndex, types: Mapping[str, SignalType]) -> None:
+    def __init__(self, index: ShardedIndex, types: Mapping[str, SignalType],
+                 sa_engine: Engine | None = None, poll_seconds: float = 0.25) -> None:
         self.index = index
         self._types = dict(types)
         self.session = None
-        self.sa_engine = None
+        self.sa_engine = sa_engine
+        self.core = MatchCore(types, snapshot_dir=None)
+        self._poll = poll_seconds
+        self._banks_read = float("-inf")
 
     @property
     def types(self) -> Mapping[str, SignalType]:
@@ -139,4 +149,33 @@ class ShardedEngine(MatchEngine):
 
     def lookup_many(self, queries: Sequence[tuple[str, str]], *, banks: set[str] | None = None,
                     include_disabled: bool = False) -> list[list[MatchResult]]:
+        now = time.monotonic()
+        if self.sa_engine is not None and now - self._banks_read >= self._poll:
+            self.core._load_banks(self.sa_engine)
+            self._banks_read = now
         return self.index.lookup_many(queries, banks=banks, include_disabled=include_disabled)
+
+
+def sharded_engine(app: Any) -> ShardedEngine:
+    """The app's engine on the cluster of the ``dask_scheduler`` setting (connected once)."""
+    engine = app.index_cache.get(_ENGINE_KEY)
+    if isinstance(engine, ShardedEngine):
+        return engine
+    with _lock:
+        engine = app.index_cache.get(_ENGINE_KEY)
+        if not isinstance(engine, ShardedEngine):
+            from warding.distributed.cluster import CONNECT_TIMEOUT, require_dask
+
+            client = require_dask().Client(app.settings.dask_scheduler, timeout=CONNECT_TIMEOUT)
+            index = ShardedIndex(client, app.settings, app.settings.dask_shards)
+            engine = ShardedEngine(index, app.signal_types, app.engine,
+                                   app.settings.index_poll_seconds)
+            app.index_cache[_ENGINE_KEY] = engine
+        return engine
+
+
+def close_sharded(app: Any) -> None:
+    """Disconnect the app's sharded engine from its cluster (if it has one)."""
+    engine = app.index_cache.pop(_ENGINE_KEY, None)
+    if isinstance(engine, ShardedEngine):
+        engine.index.client.close()

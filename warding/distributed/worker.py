@@ -40,6 +40,7 @@ def settings_data(settings: Any) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     data: dict[str, Any] = settings.model_dump(mode="json")
+    data["dask_scheduler"] = None  # a worker's own lookups use its process's index
     for key, value in settings.model_dump().items():
         if isinstance(value, Path):
             data[key] = str(value.resolve())
