@@ -63,6 +63,12 @@ analysis: $(STAMP)
 bench-analytics: $(STAMP)
 	$(BIN)/python -m benchmarks.analytics
 
+# Scans and matching on Dask (issue 18): scan --dask with 2 workers against the single-process
+# scan, sharded matching against one index; writes the dask section of docs/benchmarks.md.
+.PHONY: bench-dask
+bench-dask: $(STAMP) postgres
+	$(BIN)/python -m benchmarks.dask_run
+
 .PHONY: bench-intake
 bench-intake: $(STAMP) postgres
 	$(BIN)/python -m benchmarks.intake
