@@ -8,7 +8,6 @@ Sizes: ``WARDING_BENCH_DASK_POSTS`` (40,000 posts), ``WARDING_BENCH_SHARD_ENTRIE
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from pathlib import Path
 from benchmarks import dask_scan, dask_shards
 from benchmarks.common import load_average, machine
 from benchmarks.dask_report import section
-from benchmarks.sections import put_section
+from benchmarks.sections import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,21 +30,14 @@ def main() -> None:
         (work / "scan").mkdir()
         (work / "shards").mkdir()
         res["scan"] = dask_scan.bench(work / "scan",
-                                      int(os.environ.get("WARDING_BENCH_DASK_POSTS", 40_000)))
+                                      int(os.environ.get("WARDING_BENCH_DASK_POSTS", "40000")))
         loads["after the scans"] = load_average()
-        queries = int(os.environ.get("WARDING_BENCH_SHARD_QUERIES", 20_000))
+        queries = int(os.environ.get("WARDING_BENCH_SHARD_QUERIES", "20000"))
         res["shards"] = dask_shards.bench(
-            work / "shards", int(os.environ.get("WARDING_BENCH_SHARD_ENTRIES", 1_000_000)),
+            work / "shards", int(os.environ.get("WARDING_BENCH_SHARD_ENTRIES", "1000000")),
             queries, min(1_000, queries))
         loads["at the end"] = load_average()
-    res["loads"] = loads
-    res["started"] = started.strftime("%Y-%m-%d %H:%M:%S UTC")
-    res["minutes"] = round((datetime.now(UTC) - started).total_seconds() / 60, 1)
-    put_section(ROOT / "docs" / "benchmarks.md", "dask", section(res))
-    (ROOT / "docs" / "benchmarks-dask.json").write_text(json.dumps(res, indent=2) + "\n",
-                                                        encoding="utf-8")
-    print(json.dumps(res, indent=2))
-
+    publish(ROOT, "dask", res, started, loads, section)
 
 if __name__ == "__main__":
     main()

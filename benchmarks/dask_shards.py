@@ -21,18 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.test_matching_engine import _flip as near_pdq
+from tests.test_matching_engine import _pdq as random_pdq
+
 BATCH = 1000
-
-
-def _pdq(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def _near(value: str, bits: int, rng: random.Random) -> str:
-    code = int(value, 16)
-    for b in rng.sample(range(256), bits):
-        code ^= 1 << b
-    return f"{code:064x}"
 
 
 def _rate(lookup: Any, queries: list[tuple[str, str]], batch: int) -> tuple[float, list[Any]]:
@@ -67,7 +59,7 @@ def bench(work: Path, entries: int, n_queries: int, n_single: int) -> dict[str, 
     from warding.matching.service import get_engine
 
     rng = random.Random(18)
-    hashes = [_pdq(rng) for _ in range(entries)]
+    hashes = [random_pdq(rng) for _ in range(entries)]
     bank = work / "pdq.txt"
     bank.write_text("".join(f"pdq {h}\n" for h in hashes), encoding="utf-8")
     db, data = f"sqlite:///{work / 'shards.db'}", work / "shards-data"
@@ -76,9 +68,9 @@ def bench(work: Path, entries: int, n_queries: int, n_single: int) -> dict[str, 
     cli(db, data, "bank", "import", "hashes", str(bank))
     res: dict[str, Any] = {"entries": entries, "import_s": round(time.perf_counter() - t0, 1),
                            "queries": n_queries, "single_queries": n_single}
-    queries = [("pdq", _near(h, rng.randint(0, 31), rng)) for h in rng.sample(hashes,
+    queries = [("pdq", near_pdq(h, rng.randint(0, 31), rng)) for h in rng.sample(hashes,
                                                                              n_queries // 2)]
-    queries += [("pdq", _pdq(rng)) for _ in range(n_queries - len(queries))]
+    queries += [("pdq", random_pdq(rng)) for _ in range(n_queries - len(queries))]
     rng.shuffle(queries)
     app = Warding(Settings(database_url=db, data_dir=data))
     t0 = time.perf_counter()

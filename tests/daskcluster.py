@@ -12,13 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.pgserver import _free_port
+
 DASK = str(Path(sys.executable).parent / "dask")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

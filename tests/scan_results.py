@@ -65,9 +65,10 @@ def snapshot(url: str) -> dict[str, list[str]]:
         engine.dispose()
 
 
-def write_posts(path: Path, n: int) -> Path:
+def write_posts(path: Path, n: int, odd_lines: bool = True) -> Path:
     """``n`` neutral posts: a few repeat a bank entry's text, a few the classifier's
-    violating class (salad clubs), one bad line, one blank line, one repeated id."""
+    violating class (salad clubs); with ``odd_lines``, one bad line, one blank line, one
+    repeated id too."""
     lines = []
     for i in range(n):
         if i % 97 == 5:
@@ -78,10 +79,10 @@ def write_posts(path: Path, n: int) -> Path:
             body = f"ordinary post number {i} about gardens, trains and the weather in town"
         lines.append(json.dumps({"id": f"p{i}", "account": f"a{i % 7}", "text": body,
                                  "time": f"2024-01-{1 + i % 28:02d}T10:00:00"}))
-        if i == n // 3:
+        if odd_lines and i == n // 3:
             lines.append("{not json")
             lines.append("")
-        if i == 2 * n // 3:
+        if odd_lines and i == 2 * n // 3:
             lines.append(json.dumps({"id": "p1", "text": "a repeated id"}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

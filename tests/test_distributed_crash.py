@@ -13,26 +13,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.exc import OperationalError
 
 from tests import daskcluster
+from tests.scan_results import write_posts
+from tests.test_crash import _count
 from warding.db.models import Case, ContentItem
 
 pytest.importorskip("distributed")
 
 N = 3000
 PART = "6000"  # bytes per partition: about 60 partitions
-
-
-def _count(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.count(ContentItem.id))).scalar_one())
-    except OperationalError:
-        return 0
-    finally:
-        engine.dispose()
 
 
 def _totals(url: str) -> tuple[int, int, int, int]:
@@ -59,12 +49,7 @@ def cluster(tmp_path: Path) -> Iterator[daskcluster.DaskCluster]:
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
-    path = tmp_path / "posts.jsonl"
-    path.write_text("".join(
-        json.dumps({"id": f"p{i}", "account": f"a{i % 7}", "text": f"ordinary post number {i} "
-                    "about gardens, trains and the weather"}) + "\n" for i in range(N)),
-        encoding="utf-8")
-    return path
+    return write_posts(tmp_path / "posts.jsonl", N, odd_lines=False)
 
 
 def _base(tmp_path: Path, url: str) -> list[str]:

@@ -12,22 +12,13 @@ import pytest
 
 from tests import daskcluster
 from tests.conftest import make_app
+from tests.test_matching_engine import _flip as near_pdq
+from tests.test_matching_engine import _pdq as random_pdq
 from warding.matching.service import get_engine
 
 pytest.importorskip("distributed")
 
 ENTRIES = 1500
-
-
-def _pdq(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def _near(value: str, bits: int, rng: random.Random) -> str:
-    code = int(value, 16)
-    for b in rng.sample(range(256), bits):
-        code ^= 1 << b
-    return f"{code:064x}"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def banked(tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
 
     app = make_app(tmp_path, index_poll_seconds=0.0)
     rng = random.Random(7)
-    hashes = [_pdq(rng) for _ in range(ENTRIES)]
+    hashes = [random_pdq(rng) for _ in range(ENTRIES)]
     for name, part in (("one", hashes[:1000]), ("two", hashes[1000:])):
         lines = tmp_path / f"{name}.txt"
         lines.write_text("".join(f"pdq {h}\n" for h in part) + f"md5 {rng.getrandbits(128):032x}\n")
@@ -53,8 +44,8 @@ def banked(tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
 
 
 def _queries(hashes: list[str], rng: random.Random) -> list[tuple[str, str]]:
-    out = [("pdq", _near(h, rng.choice((0, 5, 20, 40)), rng)) for h in rng.sample(hashes, 200)]
-    out += [("pdq", _pdq(rng)) for _ in range(50)]
+    out = [("pdq", near_pdq(h, rng.choice((0, 5, 20, 40)), rng)) for h in rng.sample(hashes, 200)]
+    out += [("pdq", random_pdq(rng)) for _ in range(50)]
     return out + [("md5", "0" * 32)]
 
 
@@ -96,7 +87,7 @@ def test_shards_follow_bank_changes(banked: tuple[Any, list[str]],
     from warding.distributed.shards import ShardedIndex
 
     app, hashes = banked
-    fresh = _pdq(random.Random(99))
+    fresh = random_pdq(random.Random(99))
     with Client(cluster.address) as client:
         index = ShardedIndex(client, app.settings, 2)
         assert index.lookup_many([("pdq", fresh)]) == [[]]
@@ -132,7 +123,7 @@ def test_serve_looks_up_in_the_shards(banked: tuple[Any, list[str]],
     with app.transaction() as session:
         create_user(session, "matcher", "api", "a long test password", actor="test")
     key = api_key(app, "matcher")
-    near = _near(hashes[3], 6, random.Random(5))
+    near = near_pdq(hashes[3], 6, random.Random(5))
     body = {"signals": [{"type": "pdq", "value": near}]}
     answers = []
     for settings in ({}, {"dask_scheduler": cluster.address, "dask_shards": 2}):
