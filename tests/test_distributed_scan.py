@@ -44,7 +44,7 @@ def local_result(tmp_path_factory: pytest.TempPathFactory, models: Path,
                  posts: Path) -> tuple[dict[str, Any], dict[str, list[str]]]:
     app = make_app(tmp_path_factory.mktemp("dask-local"))
     prepare(app, models)
-    summary = scan_paths(app, [posts], "s")
+    summary = scan_paths(app, [posts], "s", defer_classifier=True)  # as the CLI scans
     url = app.settings.database_url
     app.close()
     return summary.as_json(), snapshot(url)
