@@ -10,8 +10,9 @@ Each scan runs as a CLI command in a fresh process on a fresh database. The clus
 ``dask scheduler`` with two ``dask worker`` processes (one thread each) on this machine,
 warmed by a small scan first (imports), as a running cluster would be. Measured: the scans
 on SQLite (the client writes) and PostgreSQL (the workers write), their results compared
-table by table, the cost per partition (the same scan cut into 16× more partitions), and
-``--dask local:2`` (cluster start-up included).
+table by table, the same scan in 4× larger and 4× smaller partitions, the cost of one
+partition apart from its posts (an empty one), and ``--dask local:2`` (cluster start-up
+included).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any
 from benchmarks.intake import WARDING, data_dir, make_posts, models, write_bank
 from benchmarks.intake_http import cli
 
-BIG = 1 << 20  # bytes per partition: the default
-SMALL = BIG // 16
+DEFAULT = 1 << 18  # bytes per partition (warding.distributed.partitions.PARTITION_BYTES)
+SIZES = {"big": DEFAULT * 4, "small": DEFAULT // 4}
 
 
 def scan(db: str, data: Path, posts: Path, bank: Path, *extra: str) -> dict[str, Any]:
@@ -53,6 +54,26 @@ def _partitions(notes: list[str]) -> int | None:
         if head.isdigit():
             return int(head)
     return None
+
+
+def partition_cost(addr: str, db: str, data: Path, posts: Path, n: int = 50) -> float:
+    """The cost of one partition apart from its posts: an empty partition (a zero-byte
+    range) prepared on a warm worker and its result back, one after another, in ms."""
+    from distributed import Client
+
+    from warding.config import Settings
+    from warding.distributed.partitions import Partition
+    from warding.distributed.worker import prepare_partition, settings_data
+
+    settings = settings_data(Settings(database_url=db, data_dir=data))
+    empty = Partition(0, str(posts.resolve()), 0, 0, 1)
+    with Client(addr) as client:
+        client.submit(prepare_partition, settings, empty, "bench", "bench", pure=False).result()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            client.submit(prepare_partition, settings, empty, "bench", "bench",
+                          pure=False).result()
+        return round((time.perf_counter() - t0) / n * 1000, 1)
 
 
 def same_results(a: str, b: str) -> bool:
@@ -82,26 +103,27 @@ def bench(work: Path, n: int) -> dict[str, Any]:
         addr = cluster.address
         scan(f"sqlite:///{work / 'warm.db'}", data_dir(work, "warm", trained), warm_file, bank,
              "--dask", addr)
-        dbs = {k: f"sqlite:///{work / (k + '.db')}" for k in ("single", "dask", "small")}
+        dbs = {k: f"sqlite:///{work / (k + '.db')}" for k in ("single", "dask", *SIZES)}
         res["sqlite_single"] = scan(dbs["single"], data_dir(work, "single", trained),
                                     posts_file, bank)
         res["sqlite_dask"] = scan(dbs["dask"], data_dir(work, "dask", trained), posts_file,
                                   bank, "--dask", addr)
         res["sqlite_identical"] = same_results(dbs["single"], dbs["dask"])
-        res["sqlite_dask_small"] = scan(dbs["small"], data_dir(work, "small", trained),
-                                        posts_file, bank, "--dask", addr,
-                                        "--partition-bytes", str(SMALL))
-        res["sqlite_small_identical"] = same_results(dbs["single"], dbs["small"])
+        for name, size in SIZES.items():
+            res[f"sqlite_dask_{name}"] = scan(dbs[name], data_dir(work, name, trained),
+                                              posts_file, bank, "--dask", addr,
+                                              "--partition-bytes", str(size))
+            res[f"sqlite_{name}_identical"] = same_results(dbs["single"], dbs[name])
+        res["partition_ms"] = partition_cost(addr, dbs["dask"], work / "dask", posts_file)
         res.update(_postgres(work, trained, posts_file, bank, addr, dbs["single"]))
     finally:
         cluster.stop()
     res["sqlite_local2"] = scan(f"sqlite:///{work / 'local.db'}", data_dir(work, "local", trained),
                                 posts_file, bank, "--dask", "local:2")
-    big, small = res["sqlite_dask"], res["sqlite_dask_small"]
-    extra = (small["partitions"] or 0) - (big["partitions"] or 0)
-    res["overhead_per_partition_ms"] = (round((small["seconds"] - big["seconds"]) / extra * 1000, 1)
-                                        if extra > 0 else None)
-    res["speedup_sqlite"] = round(res["sqlite_single"]["seconds"] / big["seconds"], 2)
+    for key in ("dask", *(f"dask_{name}" for name in SIZES)):
+        res[f"speedup_sqlite_{key}"] = round(res["sqlite_single"]["seconds"]
+                                             / res[f"sqlite_{key}"]["seconds"], 2)
+    res["speedup_sqlite"] = res["speedup_sqlite_dask"]
     if "pg_dask" in res:
         res["speedup_postgres"] = round(res["pg_single"]["seconds"] / res["pg_dask"]["seconds"],
                                         2)

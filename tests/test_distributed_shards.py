@@ -138,3 +138,32 @@ def test_serve_looks_up_in_the_shards(banked: tuple[Any, list[str]],
         close_sharded(w)
         w.close()
     assert answers[0] == answers[1] and answers[0][0]["matches"]
+
+
+def test_lookups_go_on_when_a_shard_worker_dies(banked: tuple[Any, list[str]],
+                                                tmp_path: Path) -> None:
+    """kill -9 of the worker holding a shard: the next lookup places the shards on the
+    workers left and gives the same answers."""
+    import signal
+
+    from distributed import Client
+
+    from warding.distributed.shards import ShardedIndex
+
+    app, hashes = banked
+    queries = _queries(hashes, random.Random(3))
+    want = get_engine(app).lookup_many(queries)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    c = daskcluster.start(2, logs)
+    try:
+        with Client(c.address) as client:
+            index = ShardedIndex(client, app.settings, 2)
+            assert index.lookup_many(queries) == want
+            assert len(set(index.placement)) == 2
+            c.workers[1].send_signal(signal.SIGKILL)
+            c.workers[1].wait()
+            assert index.lookup_many(queries) == want
+            assert len(set(index.placement)) == 1
+    finally:
+        c.stop()

@@ -166,7 +166,7 @@ def scan(
         "--dask", help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or "
                        "local:N for N worker processes on this machine (docs/scaling.md).")] = None,
     partition_bytes: Annotated[int, typer.Option(
-        "--partition-bytes", min=1, help="With --dask: bytes of input per partition.")] = 1 << 20,
+        "--partition-bytes", min=1, help="With --dask: bytes of input per partition.")] = 1 << 18,
 ) -> None:
     """Ingest, hash, match, classify and route items; rejected inputs are listed with reasons."""
     from warding.pipeline.scan import scan_paths

@@ -20,8 +20,10 @@ from typing import BinaryIO
 from warding.ingest.base import Connector
 from warding.ingest.posts import JSONLPostsConnector
 
-#: Default partition size in bytes of input (about 4,000 short posts).
-PARTITION_BYTES = 1 << 20
+#: Default partition size in bytes of input (about 1,000 short posts): small enough to
+#: balance two workers on a scan of a few MB (docs/benchmarks.md), large enough that the
+#: per-partition cost stays a small share.
+PARTITION_BYTES = 1 << 18
 _CHUNK = 1 << 20
 
 

@@ -31,6 +31,8 @@ from warding.matching.service import MatchEngine, MatchResult
 from warding.signals.base import SignalType
 
 _ENGINE_KEY = "sharded_engine"
+#: How long a lookup waits before it checks that its shards' workers are still there.
+WORKER_CHECK_SECONDS = 2.0
 _cores: dict[tuple[str, int, int], MatchCore] = {}
 _lock = threading.Lock()
 
@@ -98,21 +100,47 @@ class ShardedIndex:
     """Lookups fanned out to the shards on a Dask cluster and merged."""
 
     def __init__(self, client: Any, settings: Any, shards: int | None = None) -> None:
-        workers = sorted(client.scheduler_info().get("workers", {}))
-        if not workers:
-            raise RuntimeError("the Dask cluster has no workers")
         self.client = client
         self.settings = settings_data(settings)
+        workers = self._workers()
         self.shards = shards or len(workers)
+        self.placement: list[str] = []
+        self._place(workers)
+
+    def _workers(self) -> list[str]:
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        if not workers:
+            raise RuntimeError("the Dask cluster has no workers")
+        return workers
+
+    def _place(self, workers: list[str]) -> None:
+        """Shard k on worker k modulo the workers (sorted addresses: every client agrees)."""
         self.placement = [workers[k % len(workers)] for k in range(self.shards)]
 
     def lookup_many(self, queries: Sequence[tuple[str, str]], *, banks: set[str] | None = None,
                     include_disabled: bool = False) -> list[list[MatchResult]]:
-        futures = [self.client.submit(shard_lookup, self.settings, k, self.shards, list(queries),
-                                      banks, include_disabled, workers=[addr],
-                                      allow_other_workers=False, pure=False)
-                   for k, addr in enumerate(self.placement)]
-        return merge(self.client.gather(futures))
+        """Each shard's answers, merged. A shard's task runs only on its worker (a shard is
+        held once); when that worker has left the cluster, the shards are placed again on
+        the workers there are and the lookup is sent again."""
+        from distributed import wait
+
+        while True:
+            futures = [self.client.submit(shard_lookup, self.settings, k, self.shards,
+                                          list(queries), banks, include_disabled,
+                                          workers=[addr], allow_other_workers=False,
+                                          pure=False)
+                       for k, addr in enumerate(self.placement)]
+            while True:
+                try:
+                    wait(futures, timeout=WORKER_CHECK_SECONDS)
+                    return merge(self.client.gather(futures))
+                except TimeoutError:
+                    workers = self._workers()
+                    if set(self.placement) <= set(workers):
+                        continue  # still working (a shard opening can take a while)
+                    self.client.cancel(futures)
+                    self._place(workers)
+                    break
 
     def warm(self) -> None:
         """Open every shard now (a first lookup would otherwise wait for it)."""

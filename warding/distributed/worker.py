@@ -31,6 +31,8 @@ from warding.ingest.posts import JSONLPostsConnector
 from warding.pipeline.bulk import Batch, BulkPipeline
 from warding.pipeline.scan import BATCH, count_outcomes, read_inputs
 
+#: Apps kept per worker process (one per database a scan or the shards use).
+MAX_APPS = 4
 _apps: dict[str, Any] = {}
 _lock = threading.Lock()
 
@@ -58,9 +60,12 @@ def worker_app(settings: dict[str, Any]) -> Any:
 
     key = json.dumps(settings, sort_keys=True)
     with _lock:
-        app = _apps.get(key)
+        app = _apps.pop(key, None)
         if app is None:
-            app = _apps[key] = Warding(Settings(**settings))
+            app = Warding(Settings(**settings))
+            while len(_apps) >= MAX_APPS:  # the least recently used one goes
+                _apps.pop(next(iter(_apps))).close()
+        _apps[key] = app
         return app
 
 
