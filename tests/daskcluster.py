@@ -17,6 +17,17 @@ from tests.pgserver import _free_port
 DASK = str(Path(sys.executable).parent / "dask")
 
 
+def require() -> None:
+    """Skip the calling test module without Dask, except in CI (``make test`` installs the
+    extra there, so its tests must run)."""
+    import pytest
+
+    if os.environ.get("CI"):
+        import distributed  # noqa: F401 - an ImportError fails the module in CI
+    else:
+        pytest.importorskip("distributed")
+
+
 @dataclass
 class DaskCluster:
     address: str

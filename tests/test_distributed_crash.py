@@ -19,7 +19,7 @@ from tests.scan_results import write_posts
 from tests.test_crash import _count
 from warding.db.models import Case, ContentItem
 
-pytest.importorskip("distributed")
+daskcluster.require()
 
 N = 3000
 PART = "6000"  # bytes per partition: about 60 partitions

@@ -16,7 +16,7 @@ from tests.scan_results import prepare, snapshot, train_model, write_posts
 from warding.distributed.partitions import plan
 from warding.pipeline.scan import scan_paths
 
-pytest.importorskip("distributed")
+daskcluster.require()
 
 N = 900
 PART = 12_000  # bytes: about ten partitions of N posts

@@ -16,7 +16,7 @@ from tests.test_matching_engine import _flip as near_pdq
 from tests.test_matching_engine import _pdq as random_pdq
 from warding.matching.service import get_engine
 
-pytest.importorskip("distributed")
+daskcluster.require()
 
 ENTRIES = 1500
 
