@@ -17,7 +17,17 @@ def scan_with_dask(app: Any, spec: str, paths: Sequence[Path], source: str,
     with connect(spec) as client:
         summary = scan_on_dask(app, client, paths, source, progress=progress,
                                partition_bytes=partition_bytes)
-        link = getattr(client, "dashboard_link", None)
+        link = dashboard_link(client)
         if link:
             summary.notes.append(f"Dask dashboard: {link}")
         return summary
+
+
+def dashboard_link(client: Any) -> str | None:
+    """The scheduler's dashboard URL; None when it runs without one (no bokeh, or
+    ``--no-dashboard``)."""
+    try:
+        link = client.dashboard_link
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return link or None

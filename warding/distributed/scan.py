@@ -8,8 +8,9 @@ database:
 - **SQLite** (one writer, a file on this machine): the client writes each partition's
   prepared batches in bulk, in partition order, one transaction per batch, with the bulk
   pipeline's own write step, so items get the ids a single-process scan gives them.
-- **PostgreSQL**: the workers write their partitions themselves, as many at once as there
-  are workers; the client collects counts.
+- **PostgreSQL**: the workers write their partitions themselves, preparing as many at once
+  as there are workers and committing in partition order (a Dask event per partition), so
+  that an id repeated across partitions keeps its first copy; the client collects counts.
 
 Guarantees are those of a local scan: each batch commits in one transaction, items go in with
 ``ON CONFLICT (source, external_id) DO NOTHING``, partitions are the same on every run. A
@@ -35,6 +36,7 @@ from warding.distributed.worker import (
     prepare_partition,
     process_partition,
     settings_data,
+    turn_event,
 )
 from warding.events import ScanCompleted
 from warding.pipeline.bulk import Batch, BulkPipeline
@@ -96,8 +98,10 @@ class DistributedScanner:
                                           len(s.errors), s.cases_opened), self.actor)
         return s
 
-    def _submit(self, task: Any, settings: dict[str, Any], part: Partition) -> Any:
-        return self.client.submit(task, settings, part, self.source, self.actor, pure=False,
+    def _submit(self, task: Any, settings: dict[str, Any], part: Partition,
+                *extra: Any) -> Any:
+        return self.client.submit(task, settings, part, self.source, self.actor, *extra,
+                                  pure=False,
                                   key=f"warding-{task.__name__}-{part.number}-{self.run_id}")
 
     # -- SQLite: workers prepare, the client writes in partition order --------------------
@@ -136,18 +140,23 @@ class DistributedScanner:
         from distributed import as_completed
 
         parts = iter(self.partitions)
-        running = as_completed([self._submit(process_partition, settings, part)
+        run = self.run_id
+        running = as_completed([self._submit(process_partition, settings, part, run)
                                 for part in islice(parts, self.window)])
         done: list[PartitionCounts] = []
         for future in running:
             counts: PartitionCounts = future.result()
             future.release()
             done.append(counts)
+            if counts.number > 0:  # partition n has committed: nobody waits for n - 1 now
+                turn_event(run, counts.number - 1, self.client).clear()
             if progress:
                 progress(counts.reads)
             nxt = next(parts, None)
             if nxt is not None:
-                running.add(self._submit(process_partition, settings, nxt))
+                running.add(self._submit(process_partition, settings, nxt, run))
+        if self.partitions:
+            turn_event(run, self.partitions[-1].number, self.client).clear()
         s = self.summary
         for c in sorted(done, key=lambda c: c.number):
             s.items += c.items

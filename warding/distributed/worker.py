@@ -13,8 +13,9 @@ Two kinds of task:
   left out (media already went to the content-addressed store). A task that dies is simply
   run again.
 - :func:`process_partition` (PostgreSQL): the whole bulk pipeline, one transaction per batch,
-  and returns counts. A task run again after its worker died finds the batches already
-  committed and skips them (``ON CONFLICT DO NOTHING`` on source + external id).
+  and returns counts; partitions are prepared in parallel and committed in input order. A
+  task run again after its worker died finds the batches already committed and skips them
+  (``ON CONFLICT DO NOTHING`` on source + external id).
 """
 
 from __future__ import annotations
@@ -123,22 +124,50 @@ def prepare_partition(settings: dict[str, Any], part: Any, source: str,
     return sum(len(b.outcomes) for b in batches), batches
 
 
-def process_partition(settings: dict[str, Any], part: Any, source: str,
-                      actor: str) -> PartitionCounts:
-    """Store one partition with the bulk pipeline (the worker writes: PostgreSQL)."""
+def process_partition(settings: dict[str, Any], part: Any, source: str, actor: str,
+                      run: str | None = None) -> PartitionCounts:
+    """Store one partition with the bulk pipeline (the worker writes: PostgreSQL). With
+    ``run``, the partition is prepared at once but written only after the partitions before
+    it (:func:`turn_event`): commits follow input order, so an id repeated in two partitions
+    keeps its first copy, as in a single-process scan."""
     app = worker_app(settings)
     pipeline = BulkPipeline(app, actor, wait=True, run_actions=True,
                             loader=_shared_loader(app))
     counts = PartitionCounts(part.number)
-    for reads in _batches(app, part, source):
-        outcomes = pipeline.process(source, reads)
+    batches = [pipeline.prepare(source, reads) for reads in _batches(app, part, source)]
+    if run is not None and part.number > 0:
+        _wait_for(turn_event(run, part.number - 1))
+    for batch in batches:
+        pipeline.write(batch)
+        outcomes = pipeline.settle(batch)
         counts.reads += len(outcomes)
         count_outcomes(counts, outcomes)
     pipeline.finish()
+    if run is not None:
+        turn_event(run, part.number).set()
     counts.matches, counts.classified = pipeline.counts.matches, pipeline.counts.classified
     counts.case_ids = list(pipeline.counts.case_ids)
     counts.notes = pipeline.notes
     return counts
+
+
+def turn_event(run: str, number: int, client: Any = None) -> Any:
+    """The Dask event set once partition ``number`` of scan ``run`` has committed."""
+    from distributed import Event
+
+    return Event(f"warding-{run}-written-{number}", client=client)
+
+
+def _wait_for(event: Any) -> None:
+    """Wait without holding the worker's thread, so that it can start another partition
+    meanwhile (the one waited for may be queued behind this one)."""
+    from distributed import rejoin, secede
+
+    secede()
+    try:
+        event.wait()
+    finally:
+        rejoin()
 
 
 def _shared_loader(app: Any) -> Any:
