@@ -159,15 +159,14 @@ def turn_event(run: str, number: int, client: Any = None) -> Any:
 
 
 def _wait_for(event: Any) -> None:
-    """Wait without holding the worker's thread, so that it can start another partition
-    meanwhile (the one waited for may be queued behind this one)."""
-    from distributed import rejoin, secede
+    """Leave the worker's thread pool, then wait: the worker starts another partition
+    meanwhile (the one waited for may be queued behind this one), and this task's writes,
+    mostly database time, then run beside that partition's preparation instead of waiting
+    for a free thread again."""
+    from distributed import secede
 
     secede()
-    try:
-        event.wait()
-    finally:
-        rejoin()
+    event.wait()
 
 
 def _shared_loader(app: Any) -> Any:
