@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup postgres chromium screenshots bench bench-detection model-card clean
+.PHONY: demo test setup postgres chromium tesseract screenshots bench bench-detection model-card clean
 
 $(STAMP): pyproject.toml setup.py warding/matching/_kernel.c
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml setup.py warding/matching/_kernel.c
 	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) tesseract
 
-demo: $(STAMP)
+demo: $(STAMP) tesseract
 	$(BIN)/warding demo
 
 postgres:
@@ -25,7 +25,11 @@ postgres:
 chromium:
 	@bash scripts/ensure-chromium.sh
 
-test: $(STAMP) postgres chromium
+# Tesseract's script models and language packs (Debian) for text in images (docs/ocr.md).
+tesseract:
+	@bash scripts/ensure-tesseract.sh
+
+test: $(STAMP) postgres chromium tesseract
 	$(BIN)/python -m pytest
 
 # Pictures of the console for docs/console.md, taken by the browser tests.
@@ -109,3 +113,16 @@ soak: $(STAMP)
 .PHONY: bench-incidents
 bench-incidents: $(STAMP)
 	$(BIN)/python -m benchmarks.incidents
+# Video (issue 15): vPDQ recall on copies, a 60-s lookup against 10,000 videos (600,000 frame
+# hashes) beside threatexchange's VPDQIndex, hashing speed. Sizes: BENCH_VIDEO_KNOWN,
+# BENCH_VIDEO_BANK. Writes its section of docs/benchmarks.md.
+.PHONY: bench-video
+bench-video: $(STAMP)
+	$(BIN)/python -m benchmarks.video --docs
+
+# Text in images (issue 21, docs/ocr.md): CER per language, known texts through images,
+# the classifier on image text, images/s. Sizes: BENCH_OCR_PER_LANG, BENCH_OCR_BANK,
+# BENCH_OCR_UNRELATED, BENCH_OCR_FAIR_PER_LANG, BENCH_OCR_SPEED_IMAGES.
+.PHONY: bench-ocr
+bench-ocr: $(STAMP) tesseract
+	$(BIN)/python -m benchmarks.ocr

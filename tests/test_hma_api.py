@@ -4,12 +4,14 @@ facebook/ThreatExchange hasher-matcher-actioner), plus labels and provenance, an
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import videogen
 from tests.test_web import PASSWORD, png_bytes
 from warding.accounts.service import create_api_key, create_user
 from warding.app import Warding
@@ -163,12 +165,18 @@ def test_hasher_and_file_lookup(hma: tuple[TestClient, dict[str, str], dict[str,
     assert client.post("/h/hash", params={"types": "pdq,sha256"}, headers=auth,
                        files={"photo": ("shape.png", image, "image/png")}).json() == {
                            "pdq": every["pdq"], "sha256": every["sha256"]}
-    video = client.post("/h/hash", files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")},
+    clip = videogen.video(5, seconds=3)
+    video = client.post("/h/hash", files={"video": ("clip.mp4", clip, "video/mp4")},
                         headers=auth).json()
-    assert video == {"video_md5": hashlib.md5(b"placeholder bytes").hexdigest()}
+    assert set(video) == {"video_md5", "vpdq"}  # HMA's hashes of a video
+    assert video["video_md5"] == hashlib.md5(clip).hexdigest()
+    assert len(json.loads(video["vpdq"])) == 3  # one frame a second, threatexchange's format
     wrong = client.post("/h/hash", params={"types": "pdq"}, headers=auth,
-                        files={"video": ("clip.mp4", b"placeholder bytes", "video/mp4")})
+                        files={"video": ("clip.mp4", clip, "video/mp4")})
     assert wrong.status_code == 400 and "does not apply" in wrong.json()["message"]
+    broken = client.post("/h/hash", files={"video": ("clip.mp4", b"placeholder bytes",
+                                                     "video/mp4")}, headers=auth)
+    assert broken.status_code == 400 and "video" in broken.json()["message"]
     assert client.post("/h/hash", files={"audio": ("a", b"x", "audio/x")},
                        headers=auth).status_code == 400
     assert client.get("/h/hash", params={"url": "https://example.org/a.png"},
@@ -225,3 +233,34 @@ def test_status_reports_the_index(hma: tuple[TestClient, dict[str, str], dict[st
     stale = client.get("/status", headers={"Accept": "text/plain"})
     assert stale.status_code == 503 and stale.text == "INDEX-STALE"
     assert client.get("/status").json()["status"] == "index-stale"
+
+
+def test_videos_through_hmas_api(hma: tuple[TestClient, dict[str, str], dict[str, str]]
+                                 ) -> None:
+    """A video added to a bank as content, then looked up by its vPDQ (threatexchange's JSON,
+    as HMA's clients send it) and hashed and matched as an upload (issue 15)."""
+    client, auth, _ = hma
+    assert client.post("/c/banks", json={"name": "VIDEOS"}, headers=auth).status_code == 201
+    known = videogen.video(1, seconds=6)
+    added = client.post("/c/bank/VIDEOS/content", headers=auth,
+                        files={"video": ("known.mp4", known, "video/mp4")})
+    assert added.status_code == 200, added.text
+    content_id = added.json()["id"]
+    shown = client.get(f"/c/bank/VIDEOS/content/{content_id}", headers=auth,
+                       params={"include_signals": "true"}).json()
+    assert json.loads(shown["signals"]["vpdq"]) == json.loads(added.json()["signals"]["vpdq"])
+    copy = videogen.video(1, seconds=6, edit=videogen.letterbox, start=2)
+    hashed = client.post("/h/hash", files={"video": ("copy.mp4", copy, "video/mp4")},
+                         headers=auth).json()
+    spaced = json.dumps(json.loads(hashed["vpdq"]))  # threatexchange writes ", "
+    r = client.get("/m/lookup", params={"signal_type": "vpdq", "signal": spaced}, headers=auth)
+    assert r.status_code == 200
+    assert [m["bank_content_id"] for m in r.json()["VIDEOS"]] == [content_id]
+    other = videogen.video(2, seconds=6)
+    other_hash = client.post("/h/hash", files={"video": ("o.mp4", other, "video/mp4")},
+                             headers=auth).json()["vpdq"]
+    assert client.get("/m/lookup", params={"signal_type": "vpdq", "signal": other_hash},
+                      headers=auth).json() == {}
+    bad = client.get("/m/lookup", params={"signal_type": "vpdq", "signal": "[1,2]"},
+                     headers=auth)
+    assert bad.status_code == 400

@@ -14,7 +14,7 @@ from warding.signals.base import SignalError, SignalType
 from warding.signals.pdq import PDQSignal
 from warding.signals.text import TextNearSignal, TextSignal
 
-BUILTIN_NAMES = {"md5", "sha256", "pdq", "text", "text_near", "url"}
+BUILTIN_NAMES = {"md5", "sha256", "pdq", "vpdq", "text", "text_near", "url"}
 
 TEXT_A = (
     "The quick brown fox jumps over the lazy dog while the farmer walks to the market "
@@ -45,6 +45,10 @@ def samples(st: SignalType) -> tuple[bytes | str, bytes | str]:
     """Two different inputs suited to ``st.content``."""
     if st.content == "image":
         return shapes_png(1), shapes_png(2)
+    if st.content == "video":
+        from tests import videogen
+
+        return videogen.video(1, seconds=3), videogen.video(2, seconds=3)
     if st.content == "file":
         return b"The quick brown fox\x00\x01\x02" * 10, b"another file\xff" * 7
     if st.content == "text":
@@ -73,7 +77,7 @@ def signal_type(request: pytest.FixtureRequest) -> SignalType:
 def test_class_attributes(st: SignalType) -> None:
     assert re.fullmatch(r"[a-z][a-z0-9_]*", st.name)
     assert CLASSES[st.name] is type(st)
-    assert st.content in ("file", "image", "text", "url")
+    assert st.content in ("file", "image", "video", "text", "url")
     assert st.match in ("exact", "hamming")
     assert isinstance(st.default_threshold, int) and st.default_threshold >= 0
     if st.match == "hamming":
@@ -93,9 +97,15 @@ def test_compute_is_deterministic_and_valid(st: SignalType) -> None:
         return
     assert type(st)().compute(copy_of(a)) == value
     assert st.validate(value) == value
+    parts = st.split(value)
+    assert parts and all(st.validate(p) == p for p in parts)
+    assert st.join(parts) == value  # the exchange form survives storage
+    if not st.multi:
+        assert parts == [value]
     if st.match == "hamming":
         assert st.bits is not None
-        assert re.fullmatch(rf"[0-9a-f]{{{st.bits // 4}}}", value)
+        for part in parts:
+            assert re.fullmatch(rf"[0-9a-f]{{{st.bits // 4}}}", st.index_key(part))
         assert st.distance(value, value) == 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +22,10 @@ from warding.db.engine import make_engine, make_sessionmaker, transaction
 from warding.ingest.base import Connector, Limits
 from warding.media.store import MediaStore
 from warding.signals.base import SignalType
+from warding.signals.derive import DeriveLimits
+
+if TYPE_CHECKING:
+    from warding.ocr.reader import OcrReader
 
 
 class Warding:
@@ -61,12 +65,31 @@ class Warding:
         self.settings.models_dir.mkdir(parents=True, exist_ok=True)
         upgrade(self.engine)
 
+    @cached_property
+    def ocr(self) -> OcrReader | None:
+        """The reader of text in images, or None when ``WARDING_OCR`` is off."""
+        if not self.settings.ocr:
+            return None
+        from warding.ocr.reader import OcrLimits, OcrReader
+
+        s = self.settings
+        return OcrReader(OcrLimits(s.ocr_max_pixels, s.ocr_timeout_seconds,
+                                   s.ocr_min_confidence), s.ocr_tessdata)
+
     # -- plug-ins --------------------------------------------------------
     @cached_property
     def signal_types(self) -> dict[str, SignalType]:
         from warding.plugins import signal_types
 
-        return signal_types()
+        types = signal_types()
+        for st in types.values():
+            st.configure(self.settings)
+        return types
+
+    @cached_property
+    def derive_limits(self) -> DeriveLimits:
+        """Limits on reading documents (PDF), from the settings."""
+        return DeriveLimits.from_settings(self.settings)
 
     @cached_property
     def connectors(self) -> list[Connector]:

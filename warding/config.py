@@ -43,6 +43,28 @@ class Settings(BaseSettings):
     max_html_bytes: int = Field(
         default=10 * 1024 * 1024, description="Largest HTML page accepted, in bytes."
     )
+    video_max_seconds: float = Field(
+        default=3 * 3600.0, gt=0, description="Longest video hashed (vPDQ), in seconds."
+    )
+    video_max_decode_seconds: float = Field(
+        default=300.0, gt=0, description="Longest time spent decoding one video, in seconds."
+    )
+    vpdq_query_match_percent: float = Field(
+        default=80.0, ge=0, le=100,
+        description="Share of a video's frames (percent) that must match a bank video's frames.",
+    )
+    vpdq_index_match_percent: float = Field(
+        default=0.0, ge=0, le=100,
+        description="Share of the bank video's frames (percent) that must be matched.",
+    )
+    pdf_max_pages: int = Field(default=500, ge=1, description="Most pages read from one PDF.")
+    pdf_max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024,
+        description="Most bytes decompressed from one PDF (text and images), in bytes.",
+    )
+    pdf_max_seconds: float = Field(
+        default=60.0, gt=0, description="Longest time spent reading one PDF, in seconds."
+    )
     classifier_threshold: float | None = Field(
         default=None, gt=0.0, le=1.0,
         description="Classifier score at or above which a case is opened; unset: the trained "
@@ -63,6 +85,34 @@ class Settings(BaseSettings):
         default=0.517, gt=0.0, le=1.0,
         description="Default cosine similarity for a text_semantic match; a bank's own "
         "thresholds.text_semantic overrides it.",
+    )
+    ocr: bool = Field(
+        default=True,
+        description="Read the text in images (OCR, Tesseract) so it gets text signals (origin "
+        "ocr) and a classifier score; false turns it off.",
+    )
+    ocr_tessdata: Path | None = Field(
+        default=None,
+        description="Folder of Tesseract's language data (default: Debian's "
+        "/usr/share/tesseract-ocr/5/tessdata).",
+    )
+    ocr_max_pixels: int = Field(
+        default=25_000_000, gt=0,
+        description="Largest image whose text is read, in pixels; a larger image keeps its "
+        "hashes and gets an OCR error.",
+    )
+    ocr_timeout_seconds: float = Field(
+        default=10.0, gt=0.0,
+        description="Longest time OCR may spend on one image; a slower image gets an OCR error.",
+    )
+    ocr_min_confidence: float = Field(
+        default=50.0, ge=0.0, le=100.0,
+        description="Tesseract's mean word confidence (0-100) below which text read from an "
+        "image is dropped as noise.",
+    )
+    ocr_video_frames: int = Field(
+        default=6, ge=0,
+        description="Frames of a video (spread over its length) whose text is read; 0: none.",
     )
     session_secret: str | None = Field(
         default=None,

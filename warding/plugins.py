@@ -25,6 +25,7 @@ BUILTIN_SIGNAL_TYPES = (
     "warding.signals.hashes:SHA256Signal",
     "warding.signals.hashes:SHA512Signal",
     "warding.signals.pdq:PDQSignal",
+    "warding.signals.vpdq:VPDQSignal",
     "warding.signals.text:TextSignal",
     "warding.signals.text:TextNearSignal",
     "warding.signals.url:URLSignal",

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from warding.audit.log import record
 from warding.banks.formats import EntryRecord, Format, FormatError, read_records, sniff_format
 from warding.banks.hexblocks import HexBlock, TextLines, read_blocks
-from warding.banks.service import AddSummary, create_bank, get_bank
+from warding.banks.service import AddSummary, create_bank, get_bank, keep_fresh
 from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED, Removal, TextRecord
 from warding.db.engine import checkpoint_behind, make_sessionmaker, transaction
 from warding.db.models import Bank, BankEntry, BankSignal, utcnow
@@ -148,7 +148,7 @@ def hex_lengths(types: Mapping[str, SignalType]) -> dict[str, int]:
     out = {}
     for name, st in types.items():
         length = getattr(st, "hex_length", None)
-        if not length and st.match == "hamming" and st.bits:
+        if not length and st.match == "hamming" and st.bits and not st.multi:
             length = st.bits // 4
         if length:
             out[name] = int(length)
@@ -210,7 +210,7 @@ def fast_validators(types: Mapping[str, SignalType]) -> dict[str, Callable[[str]
     out: dict[str, Callable[[str], str]] = {}
     for name, st in types.items():
         length = getattr(st, "hex_length", None)
-        if not length and st.match == "hamming" and st.bits:
+        if not length and st.match == "hamming" and st.bits and not st.multi:
             length = st.bits // 4
         if length:
             out[name] = _hex_validator(st, int(length))
@@ -251,6 +251,7 @@ class _State:
     summary: ImportSummary = field(default_factory=ImportSummary)
     staged: dict[str, list[np.ndarray]] = field(default_factory=dict)
     fingerprint: Fingerprinter = field(default_factory=lambda: Fingerprinter({}))
+    types: Mapping[str, SignalType] = field(default_factory=dict)
 
 
 def import_path(app: Any, bank_name: str, path: Path, *, actor: str, fmt: Format | None = None,
@@ -321,6 +322,7 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
             bank = create_bank(s, bank_name, actor=actor)
         state = _State(bank.id, bank.name, actor, how)
     types = app.signal_types
+    state.types = types
     lengths = hex_lengths(types)
     state.fingerprint = Fingerprinter(lengths)
     _load_known(app, state)
@@ -350,7 +352,8 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
                     if validator is None:
                         compute.validate(types, rec[1], rec[2])  # raises: unknown type
                         continue
-                    append((DEFAULT_META, [(rec[1], validator(rec[2]))]))
+                    append((DEFAULT_META, [(rec[1], part)
+                                           for part in types[rec[1]].split(validator(rec[2]))]))
                 except ValueError as exc:
                     summary.error(f"{rec[3]}:{rec[0]}", str(exc))
                     continue
@@ -381,7 +384,7 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
                     if validator is None:
                         compute.validate(types, t, v)  # raises: unknown type
                         continue
-                    signals.append((t, validator(v)))
+                    signals += [(t, part) for part in types[t].split(validator(v))]
             except ValueError as exc:
                 summary.error(rec.ref, str(exc))
                 continue
@@ -587,7 +590,7 @@ def _flush(app: Any, state: _State, pending: list[_Pending]) -> None:
                 state.summary.skipped += 1
             k += 1
             continue
-        keep = [sig for j, sig in enumerate(sigs) if fresh[k + j]]
+        keep = keep_fresh(sigs, fresh[k:k + len(sigs)], state.types)
         k += len(sigs)
         if keep:
             rows.append((meta, keep))

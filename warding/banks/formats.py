@@ -202,7 +202,7 @@ def _read_lines(lines: Iterable[str], name: str) -> Iterator[Record]:
         text = line.strip()
         if not text or text[0] == "#":
             continue
-        parts = text.split(None, 2)
+        parts = _value_parts(text)
         if len(parts) < 2:
             yield FormatError(f"{name}:{n}", "expected 'TYPE VALUE'")
             continue
@@ -229,6 +229,19 @@ def _read_lines(lines: Iterable[str], name: str) -> Iterator[Record]:
         labels, provenance, enabled = te_metadata(*tail)
         yield EntryRecord(signals=[(kind, parts[1])], labels=labels, provenance=provenance,
                           enabled=enabled, ref=f"{name}:{n}")
+
+
+def _value_parts(text: str) -> list[str]:
+    """``TYPE VALUE [TAIL]``; a value that is a JSON list (threatexchange's vPDQ, which may
+    hold spaces) runs to its closing bracket."""
+    parts = text.split(None, 2)
+    if len(parts) >= 2 and parts[1].startswith("["):
+        rest = text.split(None, 1)[1]
+        end = rest.find("]")
+        if end > 0:
+            tail = rest[end + 1:].strip()
+            return [parts[0], rest[:end + 1]] + ([tail] if tail else [])
+    return parts
 
 
 def write_records(records: Iterable[EntryRecord], fmt: Format) -> Iterator[str]:

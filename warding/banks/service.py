@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from warding.events import BankCreated, BankEntriesAdded, BankUpdated
 from warding.matching import feed
 from warding.signals import compute
 from warding.signals.base import SignalError, SignalType
+from warding.signals.derive import DeriveLimits
 
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 
@@ -212,13 +213,15 @@ def add_records(
             summary.errors.append({"input": rec.input, "reason": rec.reason})
             continue
         try:
-            checked.append((rec, [(t, compute.validate(types, t, v)) for t, v in rec.signals]))
+            checked.append((rec, [(t, part) for t, v in rec.signals
+                                  for part in types[t].split(compute.validate(types, t, v))]))
         except ValueError as exc:
             summary.errors.append({"input": rec.ref, "reason": str(exc)})
     existing = set() if keep_repeats else _existing_values(
         session, bank.id, (s for _, sigs in checked for s in sigs))
     for rec, signals in checked:
-        fresh = [s for s in dict.fromkeys(signals) if s not in existing]
+        signals = list(dict.fromkeys(signals))
+        fresh = keep_fresh(signals, [s not in existing for s in signals], types)
         if not fresh:
             summary.skipped += 1
             continue
@@ -242,9 +245,11 @@ def add_records(
 
 def records_for_files(
     paths: Sequence[Path], types: Mapping[str, SignalType], labels: dict[str, Any], provenance: str,
-    max_bytes: int,
+    max_bytes: int, read_text: Callable[[bytes, str], str | None] | None = None,
+    limits: DeriveLimits | None = None,
 ) -> Iterator[EntryRecord | FormatError]:
-    """One entry per file, with its file signals and (for images) its image signals."""
+    """One entry per file, with its file signals and (for images) its image signals; with
+    ``read_text`` (OCR), an image's text gives the entry its text signals too."""
     from warding.ingest._common import sniff_mime
 
     for path in paths:
@@ -260,7 +265,11 @@ def records_for_files(
                     yield FormatError(ref, f"file is {size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
                     continue
                 data = file.read_bytes()
-                values = compute.for_bytes(types, data, sniff_mime(data, file.name), ref)
+                mime = sniff_mime(data, file.name)
+                values = compute.for_bytes(types, data, mime, ref, limits)
+                image_text = read_text(data, mime) if read_text is not None else None
+                if image_text:
+                    values += compute.for_text(types, image_text, origin="ocr")
             except OSError as exc:
                 yield FormatError(ref, f"cannot read file: {exc.strerror or exc}")
                 continue
@@ -309,13 +318,40 @@ def import_file(session: Session, bank: Bank, path: Path, types: Mapping[str, Si
         raise InvalidInput(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def iter_export(session: Session, bank: Bank) -> Iterator[EntryRecord]:
+def keep_fresh(signals: Sequence[tuple[str, str]], fresh: Sequence[bool],
+               types: Mapping[str, SignalType]) -> list[tuple[str, str]]:
+    """The signals of one entry not in the bank yet; a video's frames (multi-valued types)
+    are kept all together when any is new, so an entry always holds its whole video."""
+    new_multi = {t for (t, _), f in zip(signals, fresh, strict=True)
+                 if f and t in types and types[t].multi}
+    return [s for s, f in zip(signals, fresh, strict=True)
+            if f or s[0] in new_multi]
+
+
+def joined(signals: Sequence[tuple[str, str]],
+           types: Mapping[str, SignalType]) -> list[tuple[str, str]]:
+    """An entry's stored signals in their exchange form: a video's frames as one vPDQ value."""
+    multi: dict[str, list[str]] = {}
+    out: list[tuple[str, str]] = []
+    for t, v in signals:
+        if t in types and types[t].multi:
+            if t not in multi:
+                out.append((t, ""))
+            multi.setdefault(t, []).append(v)
+        else:
+            out.append((t, v))
+    return [(t, types[t].join(multi[t])) if t in multi else (t, v) for t, v in out]
+
+
+def iter_export(session: Session, bank: Bank,
+                types: Mapping[str, SignalType] | None = None) -> Iterator[EntryRecord]:
     entries = session.execute(
         select(BankEntry).where(BankEntry.bank_id == bank.id).order_by(BankEntry.id)
     ).scalars()
     for e in entries:
         yield EntryRecord(
-            signals=[(s.signal_type, s.value) for s in sorted(e.signals, key=lambda s: s.id)],
+            signals=joined([(s.signal_type, s.value)
+                            for s in sorted(e.signals, key=lambda s: s.id)], types or {}),
             labels=dict(e.labels or {}),
             provenance=e.provenance,
             tier=e.tier,

@@ -10,7 +10,7 @@ threatexchange (``threatexchange dataset``, HMA exports, the ``file`` exchange):
 Type names are threatexchange's: ``pdq``, ``video_md5`` and ``video_sha256`` (hashes of
 the file bytes: Warding's ``md5`` and ``sha256``), ``url``, ``raw_text`` (the text is
 fingerprinted as ``text`` and ``text_near``; the text itself is not stored). ``url_md5``,
-``trend_query`` and the video hashes ``tmk``/``vpdq`` have no Warding equivalent and are
+``trend_query`` and the video hash ``tmk`` have no Warding equivalent and are
 rejected by line. An opinion of ``NEGATIVE_CLASS`` (a known false positive) is imported
 disabled: kept, never matched.
 
@@ -42,12 +42,13 @@ TE_ALIASES = {
     "sha256": "sha256",
     "sha512": "sha512",
     "url": "url",
+    "vpdq": "vpdq",
 }
-TE_UNSUPPORTED = {"url_md5", "trend_query", "tmk", "vpdq", "video_tmk_pdqf"}
+TE_UNSUPPORTED = {"url_md5", "trend_query", "tmk", "video_tmk_pdqf"}
 TE_TEXT = "raw_text"
 TE_NEGATIVE = "NEGATIVE_CLASS"
 TCAP_ALGORITHMS = {"MD5": "md5", "SHA256": "sha256", "SHA-256": "sha256", "SHA512": "sha512",
-                   "SHA-512": "sha512", "PDQ": "pdq"}
+                   "SHA-512": "sha512", "PDQ": "pdq", "VPDQ": "vpdq"}
 
 _TE_TAIL = re.compile(r"""^(?:'(?P<q1>(?:[^'\\]|\\.)*)'|"(?P<q2>(?:[^"\\]|\\.)*)")?\s*"""
                       r"""(?P<category>[A-Z][A-Z_]*)?\s*(?P<tags>\S+)?\s*$""")
@@ -151,7 +152,7 @@ def _tcap_record(item: Any, ref: str, entry_cls: Any, error_cls: Any) -> Any:
     if not isinstance(digest, str) or not digest.strip():
         return error_cls(ref, "missing 'hash_digest'")
     if algorithm not in TCAP_ALGORITHMS:
-        known = ", ".join(sorted({"MD5", "SHA256", "SHA512", "PDQ"}))
+        known = ", ".join(sorted({"MD5", "SHA256", "SHA512", "PDQ", "VPDQ"}))
         return error_cls(ref, f"TCAP algorithm {algorithm or '(none)'!r} is not supported "
                               f"(supported: {known})")
     signal = (TCAP_ALGORITHMS[algorithm], digest.strip())

@@ -264,6 +264,7 @@ def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
 
 
 def case_detail(session: Session, case_id: int) -> dict[str, Any]:
+    from warding.ocr.view import image_texts
     from warding.review.context import item_context, similar_decided
     from warding.review.highlight import highlight_text, known_links
 
@@ -284,8 +285,8 @@ def case_detail(session: Session, case_id: int) -> dict[str, Any]:
             "outlinks": item.outlinks,
             "lang": item.lang,
             "metadata": item.meta,
-            "media": [{"sha256": m.sha256, "name": m.name, "mime": m.media.mime, "size": m.media.size}
-                      for m in item.media],
+            "media": [{"sha256": m.sha256, "name": m.name, "mime": m.media.mime,
+                       "size": m.media.size, "position": m.position} for m in item.media],
         }
     )
     classifications = [
@@ -311,6 +312,7 @@ def case_detail(session: Session, case_id: int) -> dict[str, Any]:
     detail["highlights"] = highlight_text(item.text or "", case.reasons, classifications,
                                           url_values)
     detail["highlights"]["known_links"] = known_links(item.outlinks or [], url_values)
+    detail["image_texts"] = image_texts(session, item.id, case.reasons)
     return detail
 
 

@@ -71,8 +71,11 @@ def add(
         labels = parse_labels(label or [])
         records: list[EntryRecord | FormatError] = []
         if paths:
+            from warding.hashing import image_text
+
             records += records_for_files(paths, w.signal_types, labels, provenance,
-                                         w.settings.max_file_bytes)
+                                         w.settings.max_file_bytes, read_text=image_text(w),
+                                         limits=w.derive_limits)
         if text is not None:
             records.append(record_for_text(text, w.signal_types, labels, provenance))
         if url is not None:
@@ -173,7 +176,7 @@ def export(
             raise InvalidInput(f"unknown format {fmt!r}: use jsonl, csv or lines")
         with w.transaction() as session:
             bank = get_bank(session, name)
-            chunks = write_records(iter_export(session, bank), fmt)  # type: ignore[arg-type]
+            chunks = write_records(iter_export(session, bank, w.signal_types), fmt)  # type: ignore[arg-type]
             if output is None:
                 for chunk in chunks:
                     sys.stdout.write(chunk)

@@ -22,6 +22,7 @@ from warding.cli import index as index_cli
 from warding.cli import legal as legal_cli
 from warding.cli import legal_tdb as legal_tdb_cli
 from warding.cli import model as model_cli
+from warding.cli import ocr as ocr_cli
 from warding.cli import stats as stats_cli
 from warding.cli import user as user_cli
 from warding.cli.common import emit_json, err_console, friendly_errors, get_app
@@ -48,6 +49,7 @@ app.add_typer(legal_cli.app, name="legal")  # issue 14
 app.add_typer(legal_cli.report_app, name="report")
 app.command("backup")(backup_cli.backup)  # issue 22
 app.add_typer(incident_cli.app, name="incident")  # issue 20
+app.add_typer(ocr_cli.app, name="ocr")  # issue 21
 
 
 @app.callback()
@@ -88,17 +90,29 @@ def hash_cmd(
     path: Annotated[Path, typer.Argument(help="File to hash.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print every signal of a file (md5, sha256, and pdq for images)."""
-    from warding.hashing import hash_file
+    """Print every signal of a file (md5, sha256; pdq for images; vpdq for videos; the
+    texts and images of a PDF, with the page they come from) and the text read in an image
+    (``ocr_text``, whose text signals have origin ocr)."""
+    from warding.hashing import exchange_form, hash_file_content
 
     w = get_app(ctx)
     with friendly_errors():
-        signals = hash_file(w, path)
+        hashed = hash_file_content(w, path)
+        signals = exchange_form(w, hashed.signals)
     if as_json:
-        emit_json({"signals": [{"type": s.signal_type, "value": s.value} for s in signals]})
+        emit_json({"signals": [{"type": s.signal_type, "value": s.value, "origin": s.origin}
+                               for s in signals],
+                   "ocr_text": hashed.ocr_text.as_json() if hashed.ocr_text else None,
+                   **({"ocr_error": hashed.ocr_error} if hashed.ocr_error else {})})
     else:
         for s in signals:
-            typer.echo(f"{s.signal_type}\t{s.value}")
+            where = "" if s.origin == str(path) else f"\t{s.origin}"
+            typer.echo(f"{s.signal_type}\t{s.value}{where}")
+        if hashed.ocr_text is not None:
+            t = hashed.ocr_text
+            typer.echo(f"ocr_text\t{t.lang or '?'}\t{t.confidence:.0f}\t{t.text}")
+        if hashed.ocr_error:
+            err_console().print(f"[yellow]text not read:[/yellow] {escape(hashed.ocr_error)}")
 
 
 @app.command()
@@ -113,6 +127,7 @@ def match(
     """Match a file, a text, a URL or a file of hashes against every enabled bank."""
     from warding.hashing import hash_file, hash_text, hash_url
     from warding.matching.service import get_engine
+    from warding.matching.video import frames_line
 
     w = get_app(ctx)
     given = [x for x in (path, text, url, hashes) if x is not None]
@@ -153,7 +168,8 @@ def match(
         if not results:
             typer.echo("no match")
         for r in results:
-            typer.echo(f"{r.bank}\tentry {r.entry_id}\t{r.signal_type}\tdistance {r.distance}\t{r.labels}")
+            typer.echo(f"{r.bank}\tentry {r.entry_id}\t{r.signal_type}\tdistance {r.distance}\t{r.labels}"
+                       + (f"\t{frames_line(r.frames)}" if r.frames else ""))
 
 
 @app.command()

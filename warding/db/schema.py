@@ -15,6 +15,7 @@ from warding.db import models_intake  # noqa: F401  (issue 13: live intake)
 from warding.db import models_legal  # noqa: F401  (issue 14: legal workflows)
 from warding.db import models_legal_tdb  # noqa: F401  (issue 14: DSA Transparency Database)
 from warding.db import models_incidents  # noqa: F401  (issue 20: incident response)
+from warding.db import models_ocr  # noqa: F401  (issue 21: text in images)
 from warding.db.models import Base
 
 metadata = Base.metadata

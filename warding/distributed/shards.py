@@ -86,14 +86,19 @@ def shard_lookup(settings: dict[str, Any], shard: int, shards: int,
 
 
 def merge(parts: Sequence[Sequence[Sequence[MatchResult]]]) -> list[list[MatchResult]]:
-    """The shards' answers to the same queries as one index's answers."""
+    """The shards' answers to the same queries as one index's answers: the single index's
+    order (closest first; a video, the largest share of its frames matched first)."""
     if not parts:
         return []
     out: list[list[MatchResult]] = []
     for answers in zip(*parts, strict=True):
         found = [r for answer in answers for r in answer]
-        out.append(sorted(found, key=lambda r: (r.distance, r.bank, r.entry_id)))
+        out.append(sorted(found, key=_order))
     return out
+
+
+def _order(r: MatchResult) -> tuple[float, int, str, int]:
+    return (-float(r.frames.get("query_match_percent", 0.0)), r.distance, r.bank, r.entry_id)
 
 
 class ShardedIndex:

@@ -127,7 +127,7 @@ class TypeMatcher:
         self.exact: ExactIndex | None = None
         if st.match == "hamming":
             self.hamming = HammingIndex(bits=st.bits or 0, threshold=threshold)  # parses hex
-            codes = self.hamming.parse([v for _, v in values])
+            codes = self.hamming.parse([st.index_key(v) for _, v in values])
             self.small = SmallHamming(st.bits or 0, codes, refs, threshold)
         else:
             hi, lo = fingerprints([v for _, v in values], exact_kind(st))
@@ -138,7 +138,7 @@ class TypeMatcher:
         out: list[tuple[int, int, str, int]] = []
         if self.hamming is not None:
             try:
-                codes = self.hamming.parse(values)
+                codes = self.hamming.parse([self.st.index_key(v) for v in values])
             except ValueError:
                 return self._search_valid(values)
             assert self.small is not None
@@ -163,7 +163,7 @@ class TypeMatcher:
         good = []
         for i, v in enumerate(values):
             try:
-                self.hamming.parse([v])
+                self.hamming.parse([self.st.index_key(v)])
                 good.append(i)
             except ValueError:
                 continue
@@ -254,6 +254,10 @@ def match_stream(conn: Connection, entries: Entries, types: Mapping[str, SignalT
     read = 0
     with small_cache(conn):
         read = _match_pages(conn, found, since, hits, progress)
+    if any(types[name].multi for name in found):
+        from warding.incidents.retro_video import whole_videos
+
+        hits = whole_videos(conn, hits, entries, types)
     return hits, read
 
 

@@ -114,7 +114,7 @@ class MediaFileConnector(Connector):
         if isinstance(data, Reason):
             return reject(ref, data)
         mime = sniff_mime(data, file.name)
-        kind = "file"
+        kind = "video" if mime.startswith("video/") else "file"
         if is_raster_image(mime):
             problem = check_image(data, file.name, limits)
             if problem is not None:

@@ -265,7 +265,8 @@ class MatchCore:
             bank_arr = np.array(banks, dtype=np.int32)
             try:
                 if st.match == "hamming":
-                    out[name] = (self._hamming(name).parse(vals), ref_arr, bank_arr)
+                    keys = [st.index_key(v) for v in vals]  # a vPDQ frame: its PDQ hex
+                    out[name] = (self._hamming(name).parse(keys), ref_arr, bank_arr)
                 else:
                     hi, lo = fingerprints(vals, exact_kind(st))
                     out[name] = (hi, ref_arr, bank_arr, lo)
@@ -498,7 +499,9 @@ class MatchCore:
             return empty
         stored: list[str] | None = None
         if isinstance(index, HammingIndex):
-            res = index.search(index.parse(list(values)), r, with_codes=True)
+            st = self.types[signal_type]
+            res = index.search(index.parse([st.index_key(v) for v in values]), r,
+                               with_codes=True)
             q, entry, bank, dist = res.query, res.refs, res.banks, res.dist
             codes = res.codes
         else:
@@ -584,7 +587,7 @@ def _parses(st: SignalType, value: str) -> bool:
     try:
         st.validate(value)
         if st.match == "hamming":
-            HammingIndex(bits=st.bits or 8).parse([value])
+            HammingIndex(bits=st.bits or 8).parse([st.index_key(value)])
         return True
     except ValueError:
         return False

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from warding.matching import kernel
-from warding.matching.engine import MatchCore
+from warding.matching.engine import EntryMeta, MatchCore
 from warding.signals.base import SignalType
 from warding.signals.compute import SignalValue
 
@@ -36,9 +36,11 @@ class MatchResult:
     distance: int
     labels: dict[str, Any] = field(default_factory=dict)
     provenance: str = ""
+    #: For a video (vPDQ): the shares of frames matched and which frames (timestamps).
+    frames: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "bank": self.bank,
             "signal_type": self.signal_type,
             "distance": self.distance,
@@ -46,6 +48,9 @@ class MatchResult:
             "labels": self.labels,
             "provenance": self.provenance,
         }
+        if self.frames:
+            out["frames"] = self.frames
+        return out
 
 
 class MatchEngine:
@@ -86,8 +91,16 @@ class MatchEngine:
         sigs: list[tuple[str, str]] = []
         owner: list[int] = []
         for g, signals in enumerate(groups):
+            videos: dict[tuple[str, str], list[str]] = {}
             for s in signals:
+                st = self.core.types.get(s.signal_type)
+                if st is not None and st.multi:  # a video's frames are looked up together
+                    videos.setdefault((s.signal_type, s.origin), []).append(s.value)
+                    continue
                 sigs.append((s.signal_type, s.value))
+                owner.append(g)
+            for (signal_type, _), values in videos.items():
+                sigs.append((signal_type, self.core.types[signal_type].join(values)))
                 owner.append(g)
         best: list[dict[tuple[int, int, str], MatchResult]] = [{} for _ in groups]
         for g, results in zip(owner, self.lookup_many(sigs) if sigs else [], strict=True):
@@ -102,9 +115,40 @@ class MatchEngine:
                     include_disabled: bool = False) -> list[list[MatchResult]]:
         """For each (signal type, validated value), its matches in input order: one per
         (bank, entry), closest first. ``banks`` restricts to those bank names;
-        ``include_disabled`` also searches disabled banks (HMA's raw lookup)."""
+        ``include_disabled`` also searches disabled banks (HMA's raw lookup). A multi-valued
+        signal (a vPDQ video, its exchange form) is looked up frame by frame and matches as a
+        whole (:mod:`warding.matching.video`)."""
+        from warding.matching import video
+
+        plain = [i for i, (t, _) in enumerate(queries)
+                 if t not in self.core.types or not self.core.types[t].multi]
+        out: list[list[MatchResult]] = [[] for _ in queries]
+        if len(plain) < len(queries):
+            for i, results in video.lookup(self, queries, banks, include_disabled).items():
+                out[i] = results
+        if not plain:
+            return out
+        raw, _ = self.raw_hits([queries[i] for i in plain], banks=banks,
+                               include_disabled=include_disabled)
+        for i, results in zip(plain, raw, strict=True):
+            if len(results) > 1:
+                best: dict[tuple[int, int], MatchResult] = {}
+                for r in results:
+                    key = (r.bank_id, r.entry_id)
+                    if key not in best or best[key].distance > r.distance:
+                        best[key] = r
+                results = sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id))
+            out[i] = results
+        return out
+
+    def raw_hits(self, queries: Sequence[tuple[str, str]], *, banks: set[str] | None = None,
+                 include_disabled: bool = False,
+                 ) -> tuple[list[list[MatchResult]], dict[int, EntryMeta]]:
+        """Every hit of each query (an entry may appear once per stored value it matched) and
+        the details of the entries hit."""
         core = self.core
         out: list[list[MatchResult]] = [[] for _ in queries]
+        meta: dict[int, EntryMeta] = {}
         bank_ids = None if banks is None else {b.id for b in core.banks.values() if b.name in banks}
         by_type: dict[str, list[int]] = {}
         for i, (signal_type, _) in enumerate(queries):
@@ -118,7 +162,7 @@ class MatchEngine:
             if len(hits):
                 found.append((signal_type, positions, hits))
         if not found:
-            return out
+            return out, meta
         ids = sorted({int(e) for _, _, hits in found for e in hits.entry.tolist()})
         if self.session is not None:
             meta = core.entry_meta(self.session.connection(), ids)
@@ -146,15 +190,7 @@ class MatchEngine:
                     bank=info.name, bank_id=bank_id, entry_id=entry, signal_type=signal_type,
                     value=value, query=query, distance=dist, labels=m.labels,
                     provenance=m.provenance))
-        for i, results in enumerate(out):
-            if len(results) > 1:
-                best: dict[tuple[int, int], MatchResult] = {}
-                for r in results:
-                    key = (r.bank_id, r.entry_id)
-                    if key not in best or best[key].distance > r.distance:
-                        best[key] = r
-                out[i] = sorted(best.values(), key=lambda r: (r.distance, r.bank, r.entry_id))
-        return out
+        return out, meta
 
 
 def get_core(app: Any) -> MatchCore:

@@ -40,7 +40,6 @@ from warding.cases.routing import RoutingPolicy, reasons_for, severity_for
 from warding.classify.base import Classifier, ClassifierResult
 from warding.db.models import (
     Bank,
-    Case,
     Classification,
     ContentItem,
     ItemMedia,
@@ -48,12 +47,15 @@ from warding.db.models import (
     Signal,
     utcnow,
 )
+from warding.db.models_ocr import ImageTextRow
 from warding.events import CaseOpened
 from warding.ingest.base import RawItem, Rejection
 from warding.matching.semantic import ScanSemantic
 from warding.matching.service import MatchResult, get_engine
+from warding.ocr import items as ocr_items
 from warding.pipeline import store
 from warding.pipeline.loader import ClassifierLoader
+from warding.pipeline.rows import add_reasons, classification_row, item_row
 from warding.signals import compute, langid
 from warding.signals.base import SignalError
 
@@ -96,6 +98,8 @@ class _Prepared:
     result: ClassifierResult | None = None
     reasons: list[dict[str, Any]] = field(default_factory=list)
     item_id: int | None = None
+    images: list[ocr_items.ImageRead] = field(default_factory=list)
+    ocr_matches: list[MatchResult] = field(default_factory=list)
 
     @property
     def words(self) -> int:
@@ -194,7 +198,8 @@ class BulkPipeline:
             else:
                 batch.fresh.append(prepared)
         fresh = batch.fresh
-        classifier, batch.deferred = self._classifier_now()
+        classifier, batch.deferred = self._classifier_now(
+            wait=any(r.text for p in fresh for r in p.images))
         batch.classified = classifier is not None
         self._languages(fresh)
         if classifier is not None:
@@ -203,7 +208,9 @@ class BulkPipeline:
         if classifier is not None:
             self._explain(classifier, fresh)
         for p in fresh:
-            p.reasons = reasons_for(p.matches, p.result, self.loader.policy(), words=p.words)
+            p.reasons = ocr_items.mark_origins(
+                reasons_for(p.matches, p.result, self.loader.policy(), words=p.words)
+                + ocr_items.reasons(p.images, self.loader.policy()), p.ocr_matches)
         return batch
 
     def write(self, batch: Batch) -> None:
@@ -238,9 +245,10 @@ class BulkPipeline:
             self.classify_pending()
 
     # -- prepare ----------------------------------------------------------------
-    def _classifier_now(self) -> tuple[Classifier | None, bool]:
-        """(the classifier or None, whether this batch's classification is deferred)."""
-        if self.wait or self.loader.ready():
+    def _classifier_now(self, wait: bool = False) -> tuple[Classifier | None, bool]:
+        """(the classifier or None, whether this batch's classification is deferred); a
+        batch holding text read from images waits for it (that text is scored only here)."""
+        if self.wait or wait or self.loader.ready():
             return self.loader.wait(), False
         return None, True
 
@@ -248,21 +256,29 @@ class BulkPipeline:
         """Signals of one item (its media stored), or why it is refused."""
         types = self.app.signal_types
         signals: list[compute.SignalValue] = []
+        derived: list[str] = []  # texts found in the media (a PDF's pages), for the classifier
         try:
             for blob in raw.media:
-                signals += compute.for_bytes(types, blob.data, blob.mime, f"media:{blob.name}")
+                found = compute.for_media(types, blob.data, blob.mime, f"media:{blob.name}",
+                                          self.app.derive_limits)
+                signals += found.signals
+                derived += [t for _, t in found.texts]
         except SignalError as exc:
             return str(exc)
         media = [(self.app.media.put(blob.data), blob.name, position, len(blob.data), blob.mime)
                  for position, blob in enumerate(raw.media)]
-        text = item_text(raw)
+        images = ocr_items.read_media(self.app, [(pos, blob.name, m[0], blob.data, blob.mime)
+                                                 for (pos, blob), m in zip(enumerate(raw.media),
+                                                                           media, strict=True)])
+        signals += ocr_items.signals(types, images)
+        text = "\n\n".join(t for t in [item_text(raw), *derived] if t.strip())
         if text.strip():
             signals += compute.for_text(types, text)
         urls = ([raw.url] if raw.url else []) + list(raw.outlinks)
         signals += compute.for_urls(types, urls)
         lang = raw.metadata.get("lang")
         return _Prepared(index, raw, text, signals, media,
-                         lang=lang if isinstance(lang, str) else None)
+                         lang=lang if isinstance(lang, str) else None, images=images)
 
     @staticmethod
     def _languages(fresh: list[_Prepared]) -> None:
@@ -277,14 +293,20 @@ class BulkPipeline:
             results = classifier.classify_batch([p.text for p in texted])
             for p, result in zip(texted, results, strict=True):
                 p.result = result
+        ocr_items.score(classifier, [r for p in fresh for r in p.images])
 
     def _match(self, fresh: list[_Prepared]) -> None:
         if not fresh:
             return
         groups = get_engine(self.app).lookup_groups([p.signals for p in fresh])
-        self.semantic.prepare([(p.index, p.text) for p in fresh if p.text.strip()])
+        image_keys = ocr_items.semantic_keys(fresh)
+        self.semantic.prepare([(p.index, p.text) for p in fresh if p.text.strip()]
+                              + [(k, t) for k, (_, t) in image_keys.items()])
         for p, matches in zip(fresh, groups, strict=True):
-            p.matches = matches + self.semantic.matches(p.index)
+            from_images = [m for k, (i, _) in image_keys.items() if i == p.index
+                           for m in self.semantic.matches(k)]
+            p.matches = matches + self.semantic.matches(p.index) + from_images
+            p.ocr_matches = ocr_items.from_ocr(matches, p.signals) + from_images
 
     def _explain(self, classifier: Classifier, fresh: list[_Prepared]) -> None:
         """Explanations (top features) for the items that will open a case."""
@@ -306,7 +328,7 @@ class BulkPipeline:
         if not fresh and not rejections:
             return auto
         with self.app.transaction() as session:
-            inserted = store.insert_items(session, [_item_row(p, now) for p in fresh])
+            inserted = store.insert_items(session, [item_row(p, now) for p in fresh])
             stored: list[tuple[int, _Prepared]] = []
             lost: list[_Prepared] = []
             for p in fresh:
@@ -355,8 +377,10 @@ class BulkPipeline:
             {"item_id": p.item_id, "bank_id": m.bank_id, "entry_id": m.entry_id,
              "signal_type": m.signal_type, "value": m.value, "distance": m.distance,
              "created_at": now} for p in stored for m in p.matches])
+        store.insert_rows(session, ImageTextRow, [
+            r.row(p.item_id, now) for p in stored if p.item_id is not None for r in p.images])
         store.insert_rows(session, Classification, [
-            _classification_row(p.item_id, p.result, now)
+            classification_row(p.item_id, p.result, now)
             for p in stored if p.result is not None and p.item_id is not None])
 
     def _opened(self, session: Session, source: str,
@@ -424,12 +448,12 @@ class BulkPipeline:
         now = utcnow()
         with self.app.transaction() as session:
             store.insert_rows(session, Classification, [
-                _classification_row(p.item_id, r, now) for p, r in zip(pending, results,
+                classification_row(p.item_id, r, now) for p, r in zip(pending, results,
                                                                         strict=True)])
             routed = [(pending[k], reasons_for([], results[k], policy,
                                                words=len(pending[k].text.split())))
                       for k in flagged]
-            _add_reasons(session, [(p.item_id, rs) for p, rs in routed if p.has_case])
+            add_reasons(session, [(p.item_id, rs) for p, rs in routed if p.has_case])
             new = [(p, rs) for p, rs in routed if not p.has_case]
             cases = store.insert_cases(session, [
                 store.case_row(p.item_id, rs, severity_for(rs), now) for p, rs in new])
@@ -465,35 +489,6 @@ def _flagged(result: ClassifierResult, policy: RoutingPolicy, words: int) -> boo
             and words >= policy.classifier_min_words)
 
 
-def _add_reasons(session: Session, extra: list[tuple[int, list[dict[str, Any]]]]) -> None:
-    """The classifier's reason added to cases a bank match opened before the model loaded,
-    so that the case ends as it would have been opened with the model there."""
-    for item_id, reasons in extra:
-        case = session.execute(select(Case).where(Case.item_id == item_id)).scalar_one_or_none()
-        if case is not None and case.status == "open":
-            merged = list(case.reasons) + reasons
-            case.reasons = merged
-            case.severity = severity_for(merged)
-
-
 def _auto_banks(session: Session) -> set[int]:
     return set(session.execute(select(Bank.id).where(Bank.auto_action.is_(True),
                                                      Bank.enabled.is_(True))).scalars())
-
-
-def _item_row(p: _Prepared, now: Any) -> dict[str, Any]:
-    raw = p.raw
-    return {"source": raw.source, "external_id": raw.external_id, "kind": raw.kind,
-            "url": raw.url, "account": raw.account, "posted_at": raw.posted_at,
-            "title": raw.title, "text": raw.text, "lang": p.lang,
-            "outlinks": list(raw.outlinks), "metadata": dict(raw.metadata),
-            "input_ref": raw.input_ref, "ingested_at": now}
-
-
-def _classification_row(item_id: int, result: ClassifierResult, now: Any) -> dict[str, Any]:
-    explanation = dict(result.explanation)
-    if not result.assessed:  # batch results carry no explanation: keep the fact
-        explanation.setdefault("not_assessed", "too little text to judge")
-    return {"item_id": item_id, "model": result.model, "label": result.label,
-            "score": result.score, "violating": result.violating,
-            "explanation": explanation, "created_at": now}

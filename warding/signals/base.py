@@ -1,16 +1,16 @@
 """The signal type plug-in point.
 
 A signal type turns one kind of content (file bytes, an image, text or a URL)
-into a hash or fingerprint. ``name`` is the stable storage key: it is written
+(or a video) into a hash or fingerprint. ``name`` is the stable storage key: it is written
 into the database, bank exports and API answers and must never change.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-ContentKind = Literal["file", "image", "text", "url"]
+ContentKind = Literal["file", "image", "video", "text", "url"]
 MatchKind = Literal["exact", "hamming"]
 
 
@@ -27,6 +27,28 @@ class SignalType(ABC):
     bits: ClassVar[int | None] = None
     default_threshold: ClassVar[int] = 0
     description: ClassVar[str] = ""
+    #: True for a signal made of many values (vPDQ: one per sampled frame): ``compute`` gives
+    #: the whole signal in its exchange form, ``split`` the values stored and indexed one by
+    #: one, ``join`` puts them back together; matching decides on the whole (see
+    #: :mod:`warding.matching.video`).
+    multi: ClassVar[bool] = False
+
+    def configure(self, settings: Any) -> None:
+        """Take limits or thresholds from the app's settings (most signal types have none)."""
+
+    def split(self, value: str) -> list[str]:
+        """The values stored for one computed or imported ``value`` (itself, unless multi)."""
+        return [value]
+
+    def join(self, values: list[str]) -> str:
+        """The exchange form of the stored values of one entry (the inverse of ``split``)."""
+        if len(values) != 1:
+            raise ValueError(f"{self.name} has one value per entry, got {len(values)}")
+        return values[0]
+
+    def index_key(self, value: str) -> str:
+        """The part of a stored value that the Hamming index holds (hex of ``bits`` bits)."""
+        return value
 
     @abstractmethod
     def compute(self, content: bytes | str) -> str | None:
@@ -44,4 +66,4 @@ class SignalType(ABC):
         """Hamming distance between two values (hamming signals only)."""
         if self.match != "hamming":
             return 0 if a == b else 1
-        return (int(a, 16) ^ int(b, 16)).bit_count()
+        return (int(self.index_key(a), 16) ^ int(self.index_key(b), 16)).bit_count()

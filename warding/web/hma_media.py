@@ -1,7 +1,8 @@
 """Hashing for the HMA-compatible API: an uploaded file or a URL (fetched only when the
 operator allows it, see :mod:`warding.media.fetch`) becomes HMA's ``{signal_type: hash}``.
 
-HMA hashes a photo to ``pdq`` and a video to ``video_md5`` (the MD5 of the file). Warding
+HMA hashes a photo to ``pdq`` and a video to ``video_md5`` (the MD5 of the file) and ``vpdq``
+(threatexchange's JSON list of frames, :mod:`warding.signals.vpdq`). Warding
 computes more (``md5``, ``sha256``, ``sha512`` for every file): they are given only when
 asked with ``types=`` (HMA's parameter: a comma-separated list of signal type names, HMA's
 or Warding's, or ``all``). Warding's ``md5`` is HMA's ``video_md5``: the API shows it under
@@ -18,13 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from warding.app import Warding
 from warding.banks.sources import signal_type_for
+from warding.hashing import exchange_form
 from warding.media.fetch import FetchError, UrlFetcher
 from warding.signals import compute
 from warding.signals.base import SignalError
 from warding.web.hma import bad_request, query_list
 
 CONTENT_TYPES = ("photo", "video")
-DEFAULTS = {"photo": ("pdq",), "video": ("video_md5",)}
+DEFAULTS = {"photo": ("pdq",), "video": ("video_md5", "vpdq")}
 HMA_NAMES = {"md5": "video_md5"}  # Warding's name → HMA's, in HMA answers
 ALL = "all"
 
@@ -59,8 +61,9 @@ def hash_bytes(w: Warding, data: bytes, content_type: str,
         raise bad_request("the file is empty")
     mime = "image/unknown" if content_type == "photo" else "video/unknown"
     try:
-        computed = {v.signal_type: v.value
-                    for v in compute.for_bytes(w.signal_types, data, mime, "upload")}
+        computed = {v.signal_type: v.value for v in exchange_form(w, compute.for_bytes(
+            w.signal_types, data, mime, "upload", w.derive_limits,
+            video=content_type == "video")) if v.origin == "upload"}
     except SignalError as exc:
         raise bad_request(f"cannot hash the {content_type}: {exc}") from exc
     wanted = list(types or DEFAULTS[content_type])
@@ -79,7 +82,8 @@ def hash_bytes(w: Warding, data: bytes, content_type: str,
             raise bad_request(f"No such signal type '{name}'")
         if kind not in computed:
             st = w.signal_types[kind]
-            if st.content == "file" or (st.content == "image" and content_type == "photo"):
+            if st.content == "file" or (st.content == "image" and content_type == "photo") \
+                    or (st.content == "video" and content_type == "video"):
                 raise bad_request(f"no {name} hash for this {content_type}: the hasher found "
                                   "too little in it (too small or too plain an image?)")
             raise bad_request(f"signal type '{name}' does not apply to a {content_type}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_SIGNALS = 100
 
@@ -13,14 +13,30 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: Signal types whose value may be longer than one stored value (a whole video's vPDQ).
+LONG_VALUES = frozenset({"vpdq"})
+MAX_VALUE = 512
+MAX_LONG_VALUE = 4 * 1024 * 1024
+
+
 class SignalIn(_In):
     type: str = Field(min_length=1, max_length=40, description="Signal type, e.g. pdq, md5, text.")
-    value: str = Field(min_length=1, max_length=512, description="The hash value.")
+    value: str = Field(min_length=1, max_length=MAX_LONG_VALUE,
+                       description="The hash value (at most 512 characters, except a vpdq "
+                                   "value: threatexchange's JSON list of a video's frames).")
+
+    @model_validator(mode="after")
+    def _length(self) -> SignalIn:
+        if len(self.value) > MAX_VALUE and self.type.strip().lower() not in LONG_VALUES:
+            raise ValueError(f"a {self.type} value is at most {MAX_VALUE} characters")
+        return self
 
 
 class SignalOut(BaseModel):
     type: str
     value: str
+    origin: str | None = Field(default=None, description="What the signal was computed from: "
+                               "the file's name, or ``ocr`` for the text read in an image.")
 
 
 class ErrorOut(BaseModel):
@@ -34,8 +50,21 @@ class StatusOut(BaseModel):
 
 
 # -- hashing, matching, classifying --------------------------------------------
+class OcrTextOut(BaseModel):
+    text: str = Field(description="The text read in the image, in reading (logical) order.")
+    lang: str | None = Field(description="Its language (ISO 639-1), when it can be told.")
+    script: str = Field(description="Its script: Latin, Arabic, Cyrillic or Other.")
+    confidence: float = Field(description="Tesseract's mean word confidence, 0-100.")
+    model: str = Field(description="The Tesseract model that read it.")
+
+
 class HashOut(BaseModel):
     signals: list[SignalOut]
+    ocr_text: OcrTextOut | None = Field(
+        default=None, description="The text read in an image (OCR); null when none was "
+        "found, OCR is off, or the file is not an image.")
+    ocr_error: str | None = Field(default=None, description="Why the image's text was not "
+                                  "read (over a limit, too slow); its hashes are still there.")
 
 
 class MatchIn(_In):
@@ -55,6 +84,10 @@ class MatchOut(BaseModel):
     provenance: str
     similarity: float | None = Field(default=None,
                                      description="Cosine similarity (text_semantic only).")
+    frames: dict[str, Any] | None = Field(
+        default=None, description="vpdq only: query_match_percent, bank_match_percent and the "
+                                  "timestamps of the frames that matched (query_frames, "
+                                  "bank_frames).")
 
 
 class MatchesOut(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, UploadFile
 
 from warding.db.models import User
 from warding.errors import InvalidInput
-from warding.hashing import hash_bytes, hash_text, hash_url
+from warding.hashing import exchange_form, hash_content, hash_text, hash_url
 from warding.matching.semantic import match_text, with_nearest_known
 from warding.matching.service import get_engine
 from warding.signals import compute
@@ -21,6 +21,7 @@ from warding.web.schemas import (
     MatchesOut,
     MatchIn,
     MatchOut,
+    OcrTextOut,
     SignalOut,
 )
 
@@ -40,13 +41,18 @@ def _check_text(w: WardingDep, text: str) -> None:
 
 @router.post("/hash", response_model=HashOut)
 def hash_file(file: UploadFile, w: WardingDep, user: Matcher) -> HashOut:
-    """The signals of an uploaded file (file hashes, plus PDQ for images)."""
+    """The signals of an uploaded file (file hashes, plus PDQ for images, vPDQ for videos as
+    threatexchange's JSON, a PDF's page texts and images by page) and the text read in an image (``ocr_text``; its text signals have origin ``ocr``)."""
     limit = w.settings.max_file_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(f"the file is over the {limit}-byte limit (max_file_bytes)")
-    values = hash_bytes(w, data, file.filename or "upload")
-    return HashOut(signals=[SignalOut(type=v.signal_type, value=v.value) for v in values])
+    hashed = hash_content(w, data, file.filename or "upload")
+    t = hashed.ocr_text
+    return HashOut(signals=[SignalOut(type=v.signal_type, value=v.value, origin=v.origin)
+                            for v in exchange_form(w, hashed.signals)],
+                   ocr_text=OcrTextOut(**t.as_json()) if t is not None else None,
+                   ocr_error=hashed.ocr_error)
 
 
 @router.post("/match", response_model=MatchesOut)

@@ -25,6 +25,7 @@ from warding.review.decisions import (
 )
 from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
+from warding.video.keyframes import key_frames
 from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.errors import status_for
 from warding.web.routers.console import next_response, wellness_for
@@ -56,6 +57,9 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, *,
         "mine": case["claimed_by"] == user.username,
         "can_decide": can_decide,
         "can_view_media": allowed(user.role, "view_media"),
+        "key_frames": key_frames(session, case["item"]["id"],
+                                 request.app.state.warding.signal_types)
+        if allowed(user.role, "view_media") else {},
         "can_view_actions": allowed(user.role, "view_actions"),
         "can_view_statements": allowed(user.role, "view_statements"),
         "decided": decided,

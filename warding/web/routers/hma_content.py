@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from warding.accounts.service import UserView
 from warding.app import Warding
 from warding.banks.curation import remove_entries, set_entry_enabled, set_entry_note
 from warding.banks.formats import EntryRecord
-from warding.banks.service import add_records
+from warding.banks.service import add_records, joined
 from warding.db.models import Bank, BankEntry, BankSignal
+from warding.signals.base import SignalType
 from warding.web.deps import SessionDep, WardingDep
 from warding.web.hma import bad_request, hma_user, parse_bool, query_list, require_role
 from warding.web.hma_media import as_warding, hash_upload, hash_url, hma_name
@@ -53,7 +55,8 @@ def _disable_until_ts(entry: BankEntry) -> int:
 
 
 def content_json(session: Session, bank: Bank, entry: BankEntry, *, signals: bool = False,
-                 metadata: bool = True, labels: bool = False) -> dict[str, Any]:
+                 metadata: bool = True, labels: bool = False,
+                 types: Mapping[str, SignalType] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": entry.id,
         "disable_until_ts": _disable_until_ts(entry),
@@ -66,7 +69,9 @@ def content_json(session: Session, bank: Bank, entry: BankEntry, *, signals: boo
                                .where(BankSignal.entry_id == entry.id)
                                .order_by(BankSignal.id)).all()
         if rows:
-            out["signals"] = {hma_name(t): v for t, v in rows}
+            # a video's frames as one vPDQ value (threatexchange's JSON)
+            out["signals"] = {hma_name(t): v for t, v in joined([(t, v) for t, v in rows],
+                                                                   types or {})}
     if metadata and entry.hma_metadata:
         out["metadata"] = entry.hma_metadata
     if entry.note:
@@ -120,11 +125,12 @@ def _metadata(value: Any) -> dict[str, Any] | None:
 
 @router.get("/bank/{bank_name}/content/{content_id}", responses=ERRORS)
 def content_show(bank_name: str, content_id: int, session: SessionDep, user: Viewer,
-                 include_signals: str | None = None, include_metadata: str | None = None,
+                 w: WardingDep, include_signals: str | None = None,
+                 include_metadata: str | None = None,
                  include_labels: str | None = None) -> dict[str, Any]:
     bank = find_bank(session, bank_name)
     entry = _entry(session, bank, content_id)
-    return content_json(session, bank, entry,
+    return content_json(session, bank, entry, types=w.signal_types,
                         signals=parse_bool(include_signals, "include_signals"),
                         metadata=parse_bool(include_metadata, "include_metadata", True),
                         labels=parse_bool(include_labels, "include_labels"))

@@ -25,13 +25,8 @@ NEVER_INLINE = frozenset({"image/svg+xml"})
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 
 
-@router.get("/media/{sha256}", responses={404: {"description": "No such media"}})
-def get_media(
-    sha256: str,
-    w: WardingDep,
-    session: SessionDep,
-    user: Annotated[User, Depends(require("view_media"))],
-) -> Response:
+def _attached(w: WardingDep, session: SessionDep, sha256: str) -> str:
+    """The MIME type of a stored file attached to some item (404 otherwise)."""
     if not SHA256.match(sha256):
         raise NotFound("no such media")
     mime = session.execute(
@@ -40,9 +35,47 @@ def get_media(
         .where(MediaObject.sha256 == sha256)
         .limit(1)
     ).scalar_one_or_none()
-    path = w.media.path(sha256)
-    if mime is None or not path.is_file():
+    if mime is None or not w.media.path(sha256).is_file():
         raise NotFound("no such media")
+    return str(mime)
+
+
+@router.get("/media/{sha256}/frame/{ms}", responses={404: {"description": "No such media"},
+                                                     422: {"description": "Not a video"}})
+def get_frame(
+    sha256: str,
+    ms: int,
+    w: WardingDep,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("view_media"))],
+) -> Response:
+    """A video's frame at ``ms`` milliseconds as a small JPEG (a key frame of the case view;
+    the console shows it blurred and grey until revealed)."""
+    from warding.errors import InvalidInput
+    from warding.video.frames import VideoError
+    from warding.video.keyframes import thumbnail_jpeg
+
+    _attached(w, session, sha256)
+    if ms < 0:
+        raise InvalidInput("the frame time must be 0 or more milliseconds")
+    note_media_access(session, sha256, user.username)
+    try:
+        jpeg = thumbnail_jpeg(w.media.path(sha256).read_bytes(), ms / 1000)
+    except VideoError as exc:
+        raise InvalidInput(f"media {sha256[:16]}: {exc}") from exc
+    return Response(jpeg, media_type="image/jpeg", headers={
+        "Cache-Control": "no-store", "Content-Security-Policy": MEDIA_CSP})
+
+
+@router.get("/media/{sha256}", responses={404: {"description": "No such media"}})
+def get_media(
+    sha256: str,
+    w: WardingDep,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("view_media"))],
+) -> Response:
+    mime = _attached(w, session, sha256)
+    path = w.media.path(sha256)
     note_media_access(session, sha256, user.username)  # preserved content: audited (TCO Art. 6)
     inline = mime.startswith(INLINE_PREFIXES) and mime not in NEVER_INLINE
     return FileResponse(

@@ -1,0 +1,1 @@
+"""Documents (PDF): their text and embedded images, page by page, within limits."""

@@ -1,0 +1,86 @@
+"""Text in the images inside an attached file: the scanned pages of a PDF (a page whose
+image holds text the PDF does not carry as text) and a few frames of a video.
+
+Each image read gives an :class:`~warding.ocr.items.ImageRead` whose ``part`` (1, 2...)
+and ``name`` (``report.pdf:p3:img1``, ``clip.mp4@12s``) say where in the file it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PIL import Image
+
+from warding.ocr.model import ImageText, OcrError, OcrUnavailable
+from warding.signals.base import SignalError
+
+log = logging.getLogger(__name__)
+
+
+def pdf_images(app: Any, data: bytes, name: str) -> list[tuple[str, Image.Image]]:
+    """(where, image) of the images on the PDF's pages that carry no text of their own."""
+    import io
+
+    from warding.signals.derive import derive
+
+    try:
+        pieces = derive(data, "application/pdf", name, app.derive_limits)
+    except SignalError:
+        return []  # the PDF's own hashing said why, when it was stored
+    texted = {p.origin for p in pieces if p.kind == "text" and p.text.strip()}
+    out: list[tuple[str, Image.Image]] = []
+    for p in pieces:
+        page = p.origin.rsplit(":", 1)[0]
+        if p.kind == "image" and page not in texted:
+            try:
+                with Image.open(io.BytesIO(p.data)) as img:
+                    img.load()
+                    out.append((p.origin, img.copy()))
+            except Exception as exc:  # noqa: BLE001 - a broken embedded image: nothing to read
+                log.info("%s: image not read for OCR: %s", p.origin, exc)
+    return out
+
+
+def video_frames(app: Any, data: bytes, name: str) -> list[tuple[str, Image.Image]]:
+    """(where, frame) of up to ``WARDING_OCR_VIDEO_FRAMES`` frames spread over the video, at
+    full size (text in a video is often small)."""
+    from warding.video.frames import VideoError, frame_at, sample
+
+    wanted = int(app.settings.ocr_video_frames)
+    if wanted <= 0:
+        return []
+    try:
+        stamps = [f.timestamp for f in sample(data, 1.0, _video_limits(app))]
+        if len(stamps) > wanted:
+            step = len(stamps) / wanted
+            stamps = [stamps[int(k * step + step / 2)] for k in range(wanted)]
+        return [(f"{name}@{t:g}s", frame_at(data, t, _video_limits(app))) for t in stamps]
+    except VideoError:
+        return []  # the video's own hashing said why
+
+
+def _video_limits(app: Any) -> Any:
+    """The video limits the ``vpdq`` signal type was configured with (the settings')."""
+    return getattr(app.signal_types.get("vpdq"), "limits", None)
+
+
+def read_all(app: Any, images: list[tuple[str, Image.Image]]
+             ) -> list[tuple[str, ImageText | None, str | None]]:
+    """(where, text or None, error or None) of each image; the same text twice (a title held
+    over several frames) is kept once."""
+    reader = app.ocr
+    out: list[tuple[str, ImageText | None, str | None]] = []
+    seen: set[str] = set()
+    for where, img in images:
+        try:
+            text = reader.read_image(img)
+        except OcrError as exc:
+            out.append((where, None, str(exc)))
+            continue
+        except OcrUnavailable:
+            return []
+        if text is not None and text.text not in seen:
+            seen.add(text.text)
+            out.append((where, text, None))
+    return out
