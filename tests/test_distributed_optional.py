@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +35,21 @@ def test_bad_local_cluster_sizes_are_refused(spec: str) -> None:
 
 def test_an_address_is_not_a_local_cluster() -> None:
     assert local_workers("tcp://127.0.0.1:8786") is None and local_workers("local:3") == 3
+
+
+def test_shard_answers_merge_in_the_single_index_order() -> None:
+    """Closest first, then bank and entry; a video: the largest share of frames first (the
+    order of warding.matching.video)."""
+    from warding.distributed.shards import merge
+    from warding.matching.service import MatchResult
+
+    def hit(entry: int, distance: int, bank: str = "b", share: float | None = None) -> Any:
+        frames = {} if share is None else {"query_match_percent": share}
+        return MatchResult(bank, 1, entry, "pdq", "v", "q", distance, frames=frames)
+
+    one = [[hit(1, 5), hit(3, 9)], [hit(7, 2, share=50.0)]]
+    two = [[hit(2, 5), hit(4, 0, "a")], [hit(8, 0, share=40.0), hit(6, 3, share=90.0)]]
+    got = merge([one, two])
+    assert [r.entry_id for r in got[0]] == [4, 1, 2, 3]
+    assert [r.entry_id for r in got[1]] == [6, 7, 8]
+    assert merge([]) == []
