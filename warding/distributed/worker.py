@@ -32,6 +32,8 @@ from warding.ingest.posts import JSONLPostsConnector
 from warding.pipeline.bulk import Batch, BulkPipeline
 from warding.pipeline.scan import BATCH, count_outcomes, read_inputs
 
+#: How often a partition waiting for its turn checks that its scan still wants it.
+TURN_CHECK_SECONDS = 2.0
 #: Apps kept per worker process (one per database a scan or the shards use).
 MAX_APPS = 4
 _apps: dict[str, Any] = {}
@@ -158,15 +160,25 @@ def turn_event(run: str, number: int, client: Any = None) -> Any:
     return Event(f"warding-{run}-written-{number}", client=client)
 
 
+class TurnAbandoned(RuntimeError):
+    """The scan this partition belongs to is gone (its client died): nothing was written."""
+
+
 def _wait_for(event: Any) -> None:
     """Leave the worker's thread pool, then wait: the worker starts another partition
     meanwhile (the one waited for may be queued behind this one), and this task's writes,
     mostly database time, then run beside that partition's preparation instead of waiting
-    for a free thread again."""
-    from distributed import secede
+    for a free thread again. A task cancelled meanwhile (its client died) stops waiting
+    before it writes anything."""
+    from distributed import get_worker, secede
 
+    worker = get_worker()
+    key = worker.get_current_task()
     secede()
-    event.wait()
+    while not event.wait(timeout=TURN_CHECK_SECONDS):
+        task = worker.state.tasks.get(key)
+        if task is None or task.state in ("cancelled", "released", "forgotten"):
+            raise TurnAbandoned(f"partition task {key} was cancelled while waiting its turn")
 
 
 def _shared_loader(app: Any) -> Any:
