@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py warding/matching/_kernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
 setup: $(STAMP) tesseract
@@ -66,6 +66,12 @@ analysis: $(STAMP)
 .PHONY: bench-analytics
 bench-analytics: $(STAMP)
 	$(BIN)/python -m benchmarks.analytics
+
+# Scans and matching on Dask (issue 18): scan --dask with 2 workers against the single-process
+# scan, sharded matching against one index; writes the dask section of docs/benchmarks.md.
+.PHONY: bench-dask
+bench-dask: $(STAMP) postgres
+	$(BIN)/python -m benchmarks.dask_run
 
 .PHONY: bench-intake
 bench-intake: $(STAMP) postgres

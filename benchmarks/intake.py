@@ -40,7 +40,7 @@ from typing import Any
 
 from benchmarks.common import load_average, machine
 from benchmarks.intake_http import Server, api_key, cli, kill_loop, post_batches, post_singles
-from benchmarks.sections import put_section
+from benchmarks.sections import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
@@ -202,15 +202,9 @@ def main() -> None:
         crash_posts = [dict(p, id=f"k{i}") for i, p in enumerate(posts[:20_000])]
         res["kill_loop"] = kill_loop(db, dk, key, work / "kill.log", crash_posts, kills)
         loads["at the end"] = load_average()
-    res["loads"] = loads
-    res["started"] = started.strftime("%Y-%m-%d %H:%M:%S UTC")
-    res["minutes"] = round((datetime.now(UTC) - started).total_seconds() / 60, 1)
     from benchmarks.intake_report import section
 
-    put_section(ROOT / "docs" / "benchmarks.md", "intake", section(res))
-    (ROOT / "docs" / "benchmarks-intake.json").write_text(json.dumps(res, indent=2) + "\n",
-                                                          encoding="utf-8")
-    print(json.dumps(res, indent=2))
+    publish(ROOT, "intake", res, started, loads, section)
 
 
 def bench_postgres(work: Path, trained: Path, posts_file: Path,

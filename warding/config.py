@@ -236,6 +236,17 @@ class Settings(BaseSettings):
         description="How often a running engine reads bank changes made by other processes.",
     )
 
+    # -- Dask (issue 18; docs/scaling.md) ----------------------------------------------
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler (tcp://host:8786) whose workers hold the bank "
+                    "index in shards; unset: each process holds the whole index.",
+    )
+    dask_shards: int | None = Field(
+        default=None, ge=1, le=4096,
+        description="Number of index shards on the Dask cluster; unset: one per worker.",
+    )
+
     # -- HMA-compatible API (issue 13; docs/api.md) ----------------------------------
     hma_compatible: bool = Field(
         default=False,

@@ -178,6 +178,11 @@ def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
     source: Annotated[str, typer.Option("--source", help="Source / platform name of these items.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or "
+                       "local:N for N worker processes on this machine (docs/scaling.md).")] = None,
+    partition_bytes: Annotated[int, typer.Option(
+        "--partition-bytes", min=1, help="With --dask: bytes of input per partition.")] = 1 << 18,
 ) -> None:
     """Ingest, hash, match, classify and route items; rejected inputs are listed with reasons."""
     from warding.pipeline.scan import scan_paths
@@ -188,8 +193,14 @@ def scan(
                       console=err_console(), transient=True,
                       disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("scan", total=None)
-            summary = scan_paths(w, paths, source, defer_classifier=True,
-                                 progress=lambda n: progress.advance(task, n))
+            if dask is not None:
+                from warding.cli.scan_dask import scan_with_dask
+
+                summary = scan_with_dask(w, dask, paths, source, partition_bytes,
+                                         progress=lambda n: progress.advance(task, n))
+            else:
+                summary = scan_paths(w, paths, source, defer_classifier=True,
+                                     progress=lambda n: progress.advance(task, n))
     if as_json:
         emit_json(summary.as_json())
         return

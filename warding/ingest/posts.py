@@ -183,6 +183,14 @@ class JSONLPostsConnector(Connector):
 
     def read(self, path: Path, source: str, limits: Limits) -> Iterator[Read]:
         """Each line is a post; a line longer than ``max_file_bytes`` is refused unread."""
+        return self.read_range(path, source, limits)
+
+    def read_range(self, path: Path, source: str, limits: Limits, start: int = 0,
+                   end: int | None = None, first_line: int = 1) -> Iterator[Read]:
+        """The lines that start at byte ``start`` (a line start, the ``first_line``-th line)
+        up to, not including, byte ``end``: one partition of a distributed scan
+        (:mod:`warding.distributed.partitions`); reading every range of a file gives what
+        :meth:`read` gives."""
         problem = _check_input_file(path)
         if problem:
             yield reject(str(path), problem)
@@ -193,8 +201,9 @@ class JSONLPostsConnector(Connector):
             yield reject(str(path), f"cannot read file: {exc.strerror or exc}")
             return
         with fh:
-            line_no = 0
-            while True:
+            fh.seek(start)
+            line_no = first_line - 1
+            while end is None or fh.tell() < end:
                 try:
                     raw = fh.readline(limits.max_file_bytes + 1)
                 except OSError as exc:

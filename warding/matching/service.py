@@ -214,5 +214,22 @@ def get_core(app: Any) -> MatchCore:
 
 def get_engine(app: Any, session: Session | None = None) -> MatchEngine:
     """The app's match engine, current with every committed bank change. Without a session,
-    entry details come from a cache or a short connection of the app's own."""
+    entry details come from a cache or a short connection of the app's own. With the
+    ``dask_scheduler`` setting, the index is sharded on a Dask cluster
+    (:mod:`warding.distributed.shards`)."""
+    if app.settings.dask_scheduler:
+        from warding.distributed.shards import sharded_engine
+
+        return sharded_engine(app)
     return MatchEngine(get_core(app), session, None if session is not None else app.engine)
+
+
+def refresh_index(app: Any) -> None:
+    """Open (on the first call) and refresh the index that lookups use: this process's, or
+    the shards on the Dask cluster (``warding serve`` keeps it warm with this)."""
+    if app.settings.dask_scheduler:
+        from warding.distributed.shards import sharded_engine
+
+        sharded_engine(app).index.warm()
+        return
+    get_core(app).refresh(app.engine, force=True)

@@ -444,9 +444,11 @@ class BulkPipeline:
         results = classifier.classify_batch([p.text for p in pending])
         flagged = [k for k, (p, r) in enumerate(zip(pending, results, strict=True))
                    if _flagged(r, policy, len(p.text.split()))]
-        if flagged:
-            explained = classifier.classify([pending[k].text for k in flagged])
-            for k, result in zip(flagged, explained, strict=True):
+        # explained as at prepare time: the flagged ones and those a bank match routed
+        explain = sorted(set(flagged) | {k for k, p in enumerate(pending) if p.has_case})
+        if explain:
+            explained = classifier.classify([pending[k].text for k in explain])
+            for k, result in zip(explain, explained, strict=True):
                 results[k] = result
         now = utcnow()
         with self.app.transaction() as session:

@@ -62,7 +62,7 @@ def pick_connector(connectors: Sequence[Connector], path: Path) -> Connector | N
     return None
 
 
-def _reads(app: Any, paths: Sequence[Path], source: str) -> Iterator[RawItem | Rejection]:
+def read_inputs(app: Any, paths: Sequence[Path], source: str) -> Iterator[RawItem | Rejection]:
     for path in paths:
         if not path.exists():
             yield Rejection(str(path), "no such file or directory")
@@ -110,7 +110,7 @@ class Scanner:
         # database works with the GIL released); only one write is in flight at a time.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warding-scan-write") as pool:
             writing: tuple[Batch, Future[None]] | None = None
-            for reads in _batches(_reads(self.app, paths, self.source)):
+            for reads in _batches(read_inputs(self.app, paths, self.source)):
                 batch = self.pipeline.prepare(self.source, reads)
                 if writing is not None:
                     self._settle(*writing, progress)
@@ -135,13 +135,18 @@ class Scanner:
             progress(len(outcomes))
 
     def _count(self, outcomes: list[ItemOutcome]) -> None:
-        for o in outcomes:
-            if o.status == "accepted":
-                self.summary.items += 1
-            elif o.status == "duplicate":
-                self.summary.duplicates += 1
-            else:
-                self.summary.errors.append({"input": o.input_ref, "reason": o.error or ""})
+        count_outcomes(self.summary, outcomes)
+
+
+def count_outcomes(summary: Any, outcomes: list[ItemOutcome]) -> None:
+    """Add a batch's outcomes to ``summary`` (anything with items, duplicates, errors)."""
+    for o in outcomes:
+        if o.status == "accepted":
+            summary.items += 1
+        elif o.status == "duplicate":
+            summary.duplicates += 1
+        else:
+            summary.errors.append({"input": o.input_ref, "reason": o.error or ""})
 
 
 def scan_paths(app: Any, paths: Sequence[Path], source: str, *, actor: str = "cli",

@@ -47,14 +47,13 @@ class IndexKeeper:
             self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        from warding.matching.service import get_core
+        from warding.matching.service import refresh_index
 
         poll = max(0.05, float(self.w.settings.index_poll_seconds))
         while not self._stop.is_set():
             try:
                 self._enable_due()
-                core = get_core(self.w)
-                core.refresh(self.w.engine, force=True)
+                refresh_index(self.w)
                 self.ready, self.last_ok, self.error = True, time.time(), ""
             except Exception as exc:  # noqa: BLE001 - keep serving; /status reports it
                 self.error = str(exc)
