@@ -34,7 +34,7 @@ test: $(STAMP) postgres chromium tesseract
 
 # Pictures of the console for docs/console.md, taken by the browser tests.
 screenshots: $(STAMP) chromium
-	WARDING_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_legal.py tests/test_browser_incidents.py
+	WARDING_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/test_browser.py tests/test_browser_legal.py tests/test_browser_incidents.py tests/test_browser_ocr.py
 
 clean:
 	rm -rf $(VENV) warding.db warding.db-* warding-data .pytest_cache

@@ -309,8 +309,8 @@ def case_detail(session: Session, case_id: int) -> dict[str, Any]:
     detail["context"] = item_context(session, item, exclude_case=case.id)
     url_values = [v for (v,) in session.execute(
         select(Match.value).where(Match.item_id == item.id, Match.signal_type == "url"))]
-    detail["highlights"] = highlight_text(item.text or "", case.reasons, classifications,
-                                          url_values)
+    own = [r for r in case.reasons if r.get("origin") != "ocr"]  # image text: shown apart
+    detail["highlights"] = highlight_text(item.text or "", own, classifications, url_values)
     detail["highlights"]["known_links"] = known_links(item.outlinks or [], url_values)
     detail["image_texts"] = image_texts(session, item.id, case.reasons)
     return detail
