@@ -13,32 +13,28 @@ from typing import Any
 from PIL import Image
 
 from warding.ocr.model import ImageText, OcrError, OcrUnavailable
-from warding.signals.base import SignalError
+from warding.signals.compute import MediaSignals
 
 log = logging.getLogger(__name__)
 
 
-def pdf_images(app: Any, data: bytes, name: str) -> list[tuple[str, Image.Image]]:
-    """(where, image) of the images on the PDF's pages that carry no text of their own."""
+def pdf_images(found: MediaSignals, prefix: str) -> list[tuple[str, Image.Image]]:
+    """(where, image) of the images on a PDF's pages that carry no text of their own, from
+    what :func:`warding.signals.compute.for_media` derived from it (the PDF is not read
+    again); ``where`` is the piece's origin without ``prefix``."""
     import io
 
-    from warding.signals.derive import derive
-
-    try:
-        pieces = derive(data, "application/pdf", name, app.derive_limits)
-    except SignalError:
-        return []  # the PDF's own hashing said why, when it was stored
-    texted = {p.origin for p in pieces if p.kind == "text" and p.text.strip()}
+    texted = {origin for origin, text in found.texts if text.strip()}
     out: list[tuple[str, Image.Image]] = []
-    for p in pieces:
-        page = p.origin.rsplit(":", 1)[0]
-        if p.kind == "image" and page not in texted:
-            try:
-                with Image.open(io.BytesIO(p.data)) as img:
-                    img.load()
-                    out.append((p.origin, img.copy()))
-            except Exception as exc:  # noqa: BLE001 - a broken embedded image: nothing to read
-                log.info("%s: image not read for OCR: %s", p.origin, exc)
+    for origin, data in found.images:
+        if origin.rsplit(":", 1)[0] in texted:
+            continue
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                out.append((origin.removeprefix(prefix), img.copy()))
+        except Exception as exc:  # noqa: BLE001 - a broken embedded image: nothing to read
+            log.info("%s: image not read for OCR: %s", origin, exc)
     return out
 
 

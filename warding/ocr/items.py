@@ -64,18 +64,21 @@ def read_one(app: Any, data: bytes, mime: str) -> tuple[ImageText | None, str | 
         return None, None
 
 
-def read_media(app: Any, media: Sequence[tuple[int, str, str, bytes, str]]) -> list[ImageRead]:
+def read_media(app: Any, media: Sequence[tuple[int, str, str, bytes, str]],
+               derived: Sequence[compute.MediaSignals], prefix: str) -> list[ImageRead]:
     """Reads of the images among ``media`` = (position, name, sha256, bytes, mime), and of
-    the images inside them: a PDF's scanned pages, a few frames of a video."""
+    the images inside them: a PDF's scanned pages (from ``derived``, what
+    :func:`compute.for_media` found in each file, under origins starting with ``prefix``),
+    a few frames of a video."""
     out: list[ImageRead] = []
     if app.ocr is None:
         return out
-    for position, name, sha256, data, mime in media:
+    for (position, name, sha256, data, mime), found in zip(media, derived, strict=True):
         if compute.is_video(mime, data):
             out += _inside(app, position, sha256, inside.video_frames(app, data, name))
             continue
-        if mime == "application/pdf" or data[:5] == b"%PDF-":
-            out += _inside(app, position, sha256, inside.pdf_images(app, data, name))
+        if found.images:
+            out += _inside(app, position, sha256, inside.pdf_images(found, prefix))
             continue
         text, error = read_one(app, data, mime)
         if text is not None or error is not None:
@@ -100,11 +103,10 @@ def signals(types: Mapping[str, SignalType], reads: Iterable[ImageRead]
 
 def score(classifier: Any, reads: Sequence[ImageRead]) -> None:
     """The classifier's score of each image's text (apart from the item's own text)."""
-    texted = [r for r in reads if r.text is not None]
+    texted = [(r, r.text.text) for r in reads if r.text is not None]
     if texted:
-        for r, result in zip(texted, classifier.classify_batch([r.text.text for r in texted
-                                                                if r.text is not None]),
-                             strict=True):
+        results = classifier.classify_batch([text for _, text in texted])
+        for (r, _), result in zip(texted, results, strict=True):
             r.score = result
 
 

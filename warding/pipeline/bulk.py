@@ -258,20 +258,19 @@ class BulkPipeline:
         """Signals of one item (its media stored), or why it is refused."""
         types = self.app.signal_types
         signals: list[compute.SignalValue] = []
-        derived: list[str] = []  # texts found in the media (a PDF's pages), for the classifier
-        try:
-            for blob in raw.media:
-                found = compute.for_media(types, blob.data, blob.mime, f"media:{blob.name}",
-                                          self.app.derive_limits)
-                signals += found.signals
-                derived += [t for _, t in found.texts]
+        try:  # what each file holds: its signals, and the texts and images found inside it
+            found = [compute.for_media(types, blob.data, blob.mime, f"media:{blob.name}",
+                                       self.app.derive_limits) for blob in raw.media]
         except SignalError as exc:
             return str(exc)
+        signals += [s for f in found for s in f.signals]
+        derived = [t for f in found for _, t in f.texts]  # a PDF's pages, for the classifier
         media = [(self.app.media.put(blob.data), blob.name, position, len(blob.data), blob.mime)
                  for position, blob in enumerate(raw.media)]
         images = ocr_items.read_media(self.app, [(pos, blob.name, m[0], blob.data, blob.mime)
                                                  for (pos, blob), m in zip(enumerate(raw.media),
-                                                                           media, strict=True)])
+                                                                           media, strict=True)],
+                                      found, "media:")
         signals += ocr_items.signals(types, images)
         text = "\n\n".join(t for t in [item_text(raw), *derived] if t.strip())
         if text.strip():

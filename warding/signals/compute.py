@@ -30,10 +30,11 @@ class SignalValue:
 @dataclass
 class MediaSignals:
     """The signals of one file and of what was derived from it, and the derived texts (for
-    the classifier), each with its origin."""
+    the classifier) and images (for OCR), each with its origin."""
 
     signals: list[SignalValue] = field(default_factory=list)
     texts: list[tuple[str, str]] = field(default_factory=list)  # (origin, text)
+    images: list[tuple[str, bytes]] = field(default_factory=list)  # (origin, image bytes)
 
 
 def is_image_mime(mime: str) -> bool:
@@ -96,6 +97,7 @@ def for_media(
             out.texts.append((d.origin, d.text))
             out.signals += for_text(types, d.text, d.origin)
             continue
+        out.images.append((d.origin, d.data))
         try:
             out.signals += [s for st in types.values()
                             if _applies(st, d.mime, d.data, False)
