@@ -193,22 +193,16 @@ def _corpus(posts: int) -> tuple[list[str], list[str], int]:
 def semantic_job(posts: int, work_dir: str) -> None:
     from sqlalchemy import func, select
 
-    from warding.banks.service import add_records, create_bank, record_for_text
+    from tests.conftest import bank_of_texts
     from warding.db.models import Match
     from warding.incidents.runs import run_for_bank
-    from warding.matching.semantic import add_bank_text
 
     work = Path(work_dir)
     db, data = _init(work)
     texts, new, planted = _corpus(posts)
     fill_items(db, [("text", "") for _ in texts], texts=texts)
     w = _app(db, data, semantic_matching=True)
-    with w.transaction() as session:
-        bank = create_bank(session, "texts", actor="bench")
-        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "") for t in new],
-                    w.signal_types, actor="bench", how="add")
-        for t in new:
-            add_bank_text(w, session, bank, t)
+    bank_of_texts(w, "texts", new)
     t0 = time.perf_counter()
     first = run_for_bank(w, "texts", actor="bench")
     first_s = time.perf_counter() - t0
@@ -239,10 +233,9 @@ def semantic_kept_job(posts: int, work_dir: str, base: int) -> None:
     import numpy as np
     from sqlalchemy import func, select
 
-    from warding.banks.service import add_records, create_bank, record_for_text
+    from tests.conftest import bank_of_texts
     from warding.db.models import Match
     from warding.incidents.runs import run_for_bank
-    from warding.matching.semantic import add_bank_text
     from warding.signals.embedding import get_embedder
 
     work = Path(work_dir)
@@ -288,12 +281,7 @@ def semantic_kept_job(posts: int, work_dir: str, base: int) -> None:
     conn.close()
     fill_s = time.perf_counter() - t0
     w = _app(db, data, semantic_matching=True)
-    with w.transaction() as session:
-        bank = create_bank(session, "texts", actor="bench")
-        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "") for t in new],
-                    w.signal_types, actor="bench", how="add")
-        for t in new:
-            add_bank_text(w, session, bank, t)
+    bank_of_texts(w, "texts", new)
     rss_before = peak_rss_mb()
     t0 = time.perf_counter()
     run = run_for_bank(w, "texts", actor="bench")

@@ -23,7 +23,8 @@ from typing import Any
 
 from benchmarks.common import env_int, load_average
 from benchmarks.sections import put_section
-from tests.ocr_images import NASKH, bank_of_texts, cer, degrade, lighten, photo, render
+from tests.conftest import bank_of_texts
+from tests.ocr_images import NASKH, cer, degrade, lighten, photo, render
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WARDING_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")

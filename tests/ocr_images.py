@@ -8,7 +8,6 @@ import io
 import os
 import random
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -141,16 +140,3 @@ def cer(got: str, want: str) -> float:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1] / max(1, len(b))
-
-
-def bank_of_texts(w: Any, name: str, texts: list[str]) -> list[int]:
-    """A bank holding ``texts`` (their text signals, and their sentence vectors when
-    semantic matching is on); the entry id of each text (-1 without a vector)."""
-    from warding.banks.service import add_records, create_bank, record_for_text
-    from warding.matching.semantic import add_bank_text
-
-    with w.transaction() as session:
-        bank = create_bank(session, name, actor="test")
-        add_records(session, bank, [record_for_text(t, w.signal_types, {}, "test")
-                                    for t in texts], w.signal_types, actor="test", how="add")
-        return [add_bank_text(w, session, bank, t) or -1 for t in texts]

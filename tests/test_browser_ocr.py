@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests import review_scenario as rs
 from tests.browser import serve
-from tests.ocr_images import bank_of_texts, degrade, lighten, need_tesseract, photo, render
+from tests.conftest import bank_of_texts
+from tests.ocr_images import degrade, lighten, need_tesseract, photo, render
 from tests.test_browser import Shots, browser, login  # noqa: F401  (fixture)
 from warding.accounts.service import create_user
 from warding.app import Warding

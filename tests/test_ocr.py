@@ -14,8 +14,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.cli_helpers import CLI
+from tests.conftest import bank_of_texts
 from tests.ocr_images import (
-    bank_of_texts,
     cer,
     degrade,
     lighten,
