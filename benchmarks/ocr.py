@@ -379,12 +379,9 @@ def report(r: dict[str, Any]) -> tuple[str, str]:
 
 
 def main() -> None:
-    from warding.ocr.reader import OcrLimits, OcrReader
-
-    reader = OcrReader(OcrLimits(1, 1.0, 0.0), None)
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                "load_before": load_average(),
-                               "tesseract": reader.engine().version}
+                               "tesseract": _reader().engine().version}
     parts = os.environ.get("BENCH_OCR_PARTS", "cer,matching,fairness,speed").split(",")
     if "cer" in parts:
         results.update(bench_cer(env_int("BENCH_OCR_PER_LANG", 40)))

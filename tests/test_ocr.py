@@ -103,21 +103,17 @@ def test_limits_and_off_switch_keep_the_hashes(app_factory: Callable[..., Wardin
     assert "text" not in {s.signal_type for s in off.signals}
 
 
-def test_missing_language_data_is_said_clearly_and_hashing_goes_on(tmp_path: Path) -> None:
+def test_missing_language_data_is_said_clearly_and_hashing_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli = CLI(tmp_path)
     cli.run("init")
     image = tmp_path / "x.png"
     image.write_bytes(png(render(KNOWN)))
-    env_cli = CLI(tmp_path, db=cli.db)
-    import os
-
-    os.environ["WARDING_OCR_TESSDATA"] = str(tmp_path / "nothing-here")
-    try:
-        status = env_cli.run("ocr", "status", code=1)
+    with monkeypatch.context() as env:
+        env.setenv("WARDING_OCR_TESSDATA", str(tmp_path / "nothing-here"))
+        status = cli.run("ocr", "status", code=1)
         assert "tesseract-ocr-script-latn" in status.stderr
-        out = env_cli.json("hash", str(image), "--json")
-    finally:
-        del os.environ["WARDING_OCR_TESSDATA"]
+        out = cli.json("hash", str(image), "--json")
     assert out["ocr_text"] is None and "pdq" in {s["type"] for s in out["signals"]}
     assert "read" in cli.run("ocr", "status").stdout
 

@@ -68,11 +68,7 @@ class OcrReader:
         return self.read_image(_open(data, self.limits.max_pixels))
 
     def read_image(self, img: Image.Image) -> ImageText | None:
-        pixels = img.width * img.height
-        if pixels > self.limits.max_pixels:
-            raise OcrError(f"image of {pixels:,} pixels is over the OCR limit of "
-                           f"{self.limits.max_pixels:,} (WARDING_OCR_MAX_PIXELS): its text "
-                           "was not read")
+        _check_pixels(img, self.limits.max_pixels)
         started = time.perf_counter()
         if not likely_text(img):
             return None
@@ -89,15 +85,19 @@ class OcrReader:
                          seconds=time.perf_counter() - started)
 
 
+def _check_pixels(img: Image.Image, max_pixels: int) -> None:
+    pixels = img.width * img.height
+    if pixels > max_pixels:
+        raise OcrError(f"image of {pixels:,} pixels is over the OCR limit of {max_pixels:,} "
+                       "(WARDING_OCR_MAX_PIXELS): its text was not read")
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-            if img.width * img.height > max_pixels:
-                raise OcrError(f"image of {img.width * img.height:,} pixels is over the OCR "
-                               f"limit of {max_pixels:,} (WARDING_OCR_MAX_PIXELS): its text "
-                               "was not read")
+            _check_pixels(img, max_pixels)  # before decoding
             img.load()
     except OcrError:
         raise

@@ -83,17 +83,17 @@ class TesseractEngine:
 
     def _read_with(self, img: Image.Image, model: str, deadline: float,
                    threshold: str = "0", psm: int = 3) -> tuple[str, float]:
+        too_slow = OcrError(f"OCR took longer than the {self.timeout_ms / 1000:g} s limit "
+                            "(WARDING_OCR_TIMEOUT_SECONDS)")
         left_ms = int((deadline - time.monotonic()) * 1000)
         if left_ms <= 0:
-            raise OcrError(f"OCR took longer than the {self.timeout_ms / 1000:g} s limit "
-                           "(WARDING_OCR_TIMEOUT_SECONDS)")
+            raise too_slow
         with self._api(model) as api:
             api.SetVariable("thresholding_method", threshold)
             api.SetPageSegMode(psm)
             api.SetImage(img)
             if not api.Recognize(timeout=left_ms):
-                raise OcrError(f"OCR took longer than the {self.timeout_ms / 1000:g} s limit "
-                               "(WARDING_OCR_TIMEOUT_SECONDS)")
+                raise too_slow
             if model in RTL_MODELS:
                 # tesserocr's line iterator gives right-to-left lines reversed and cut:
                 # take the page text (in logical order) and drop the lines of symbols.
