@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.cli_helpers import CLI
+from tests.local_http import serving
 from warding.analytics.liveness import (
     Politeness,
     Target,
@@ -26,7 +26,7 @@ class Handler(BaseHTTPRequestHandler):
     """/ok → 200, /gone → 404, /removed → 410, /legal → 451, /suspended → redirect to a
     removal page, /error → 503, /slow → sleeps past the client's timeout."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         HITS.append((self.path, time.monotonic()))
         path = self.path.split("?")[0]
         if path == "/suspended":
@@ -50,15 +50,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    HITS.clear()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(Handler) as port:
+        HITS.clear()
+        yield f"http://127.0.0.1:{port}"
 
 
 def _targets(base: str, paths: list[str]) -> list[Target]:

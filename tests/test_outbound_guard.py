@@ -11,14 +11,14 @@ reach 127.0.0.1 (and the server would see it).
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.local_http import serving
 from warding.analytics.liveness import Politeness, Target, check_targets
 from warding.outbound.guard import (
     OutboundGuard,
@@ -58,15 +58,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def port() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    HITS.clear()
-    yield int(httpd.server_address[1])
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(Handler) as bound:
+        HITS.clear()
+        yield bound
 
 
 def resolver(host: str, port: int) -> list[str]:
