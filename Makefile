@@ -126,3 +126,9 @@ bench-video: $(STAMP)
 .PHONY: bench-ocr
 bench-ocr: $(STAMP) tesseract
 	$(BIN)/python -m benchmarks.ocr
+
+# Issue 16: the approaches tried against the missed detection targets, side by side
+# (about 15 minutes; needs ../shared/data). Section of docs/benchmarks.md.
+.PHONY: bench-classifier-variants
+bench-classifier-variants: $(STAMP)
+	$(BIN)/python -m benchmarks.classifier_variants

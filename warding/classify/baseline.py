@@ -50,6 +50,7 @@ import scipy.sparse as sp
 
 from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ClassifierResult, ModelMissing
 from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text, display_gram
+from warding.classify.formulas import content_words
 from warding.classify.labels import TAXONOMY, VIOLATING
 from warding.errors import WardingError
 from warding.fsutil import atomic_write
@@ -63,9 +64,11 @@ DOWN_FEATURES = 3
 #: Default decision threshold on the calibrated score (``violating`` at or above it); a
 #: trained model carries its own, chosen on its calibration accounts.
 DECISION_THRESHOLD = DEFAULT_THRESHOLD
-#: Texts with fewer words than this once links, mentions, hashtags and ``RT`` are cleaned away
-#: (a bare link, "lol", "2/2") carry nothing a text classifier can judge: they are scored, but
-#: never flagged, and their result says ``assessed: false``.
+#: Texts with fewer words than this once links, mentions, hashtag signs and ``RT`` are cleaned
+#: away, not counting formulas (greetings, thanks, blessings, chat fillers of any religion or
+#: none: :mod:`warding.classify.formulas`), carry nothing a text classifier can judge (a bare
+#: link, "2/2", "lol", "JazakAllah khair akhi", "God bless you"): they are scored, but never
+#: flagged, and their result says ``assessed: false``.
 MIN_ASSESSABLE_WORDS = 2
 _GRAM_CACHE_SIZE = 500_000
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -76,8 +79,10 @@ class ModelInvalid(WardingError):
 
 
 def assessable(cleaned: Sequence[str]) -> np.ndarray:
-    """Which already cleaned texts have enough words to be judged (see MIN_ASSESSABLE_WORDS)."""
-    return np.array([len(t.split()) >= MIN_ASSESSABLE_WORDS for t in cleaned], dtype=bool)
+    """Which already cleaned texts have enough words, formulas not counted, to be judged (see
+    MIN_ASSESSABLE_WORDS)."""
+    return np.array([len(t.split()) >= MIN_ASSESSABLE_WORDS
+                     and content_words(t) >= MIN_ASSESSABLE_WORDS for t in cleaned], dtype=bool)
 
 
 def model_dir(models_dir: Path, name: str = MODEL_SUBDIR) -> Path:
@@ -393,8 +398,9 @@ class BaselineClassifier(Classifier):
             }
             if not assessed[i]:
                 explanation["not_assessed"] = (
-                    f"fewer than {MIN_ASSESSABLE_WORDS} words once links, mentions and "
-                    "hashtags are removed: scored, never flagged")
+                    f"fewer than {MIN_ASSESSABLE_WORDS} words once links, mentions, hashtag "
+                    "signs and formulas (greetings, thanks, blessings) are removed: scored, "
+                    "never flagged")
             out.append(
                 ClassifierResult(
                     label=labels[i],

@@ -124,7 +124,10 @@ def render(fig: dict[str, Any]) -> str:
         "(read the trade-off off that table); hash and URL matches are not affected.",
         "",
         "**Texts too short to judge** (fewer than 2 words once links, mentions, `RT`, hashtag "
-        "signs and emoji are removed) are scored but never flagged (`assessed: false`).",
+        "signs and emoji are removed, not counting formulas: greetings, thanks, blessings and "
+        "chat fillers of several religions and none, `warding/classify/formulas.py`) are scored "
+        "but never flagged (`assessed: false`): \"JazakAllah khair akhi\", \"God bless you\", "
+        "\"Shalom\" and \"thanks bro\" alike.",
         "",
         "**The shipped model.** The evaluation here holds 30% of the accounts out "
         "(`warding model train --hold-out`). `warding model train` without it runs the same "

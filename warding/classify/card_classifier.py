@@ -28,9 +28,15 @@ TARGETS: dict[str, float] = {
 #: Rows of the flag-rate table: (set key, description).
 SET_ROWS: tuple[tuple[str, str], ...] = (
     ("propaganda", "**propaganda posts (recall)**"),
+    ("propaganda:high", "— labelled with high confidence"),
+    ("propaganda:low", "— labelled with low confidence (ambiguous, truncated, a bare link)"),
     ("news_relay", "news relays of the pro-ISIS accounts"),
+    ("news_relay:high", "— labelled with high confidence"),
+    ("news_relay:low", "— labelled with low confidence"),
     ("partisan", "partisan posts of the pro-ISIS accounts (not a target)"),
     ("other_posts", "other posts of the pro-ISIS accounts (chat, religious text, personal)"),
+    ("other_posts:high", "— labelled with high confidence"),
+    ("other_posts:low", "— labelled with low confidence"),
     ("discussion", "discussion tweets of ordinary users (terrorism hashtags, 2020)"),
     ("news", "news items (journalism), all"),
     ("news_terrorism", "— news items about terrorism"),
@@ -169,7 +175,10 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         "Test accounts (per-post labels), news items and forum users of the test groups, and "
         "the probe sets used for nothing but figures: the held-out quarter of the ordinary "
         "tweets, the held-out half of the Tatoeba sentences (Russian and Turkish are in no "
-        "training tweet) and the stance suite.",
+        "training tweet) and the stance suite. The rows `labelled with high / low confidence` "
+        "split a per-post label by how sure its reader was (the guide's `low`: ambiguous, "
+        "truncated, a bare link, a language read less surely); the shared data's two human "
+        "readers disagreed only where one of them said `low`.",
         "",
         *_set_table(r["flags"]),
         "",

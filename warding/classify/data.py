@@ -112,6 +112,10 @@ class Example:
     #: The per-post label of a pro-ISIS account's tweet (``propaganda``, ``partisan``,
     #: ``news_relay``, ``other``), ``discussion`` for an ordinary user's tweet about terrorism.
     post_label: str | None = None
+    #: How sure the reader of that per-post label was (``high``/``low``; the guide's
+    #: ``low``: ambiguous, truncated, a bare link or a language read less surely). Used only to
+    #: report figures by confidence, never to weigh training.
+    confidence: str | None = None
 
 
 def is_discussion(ex: Example) -> bool:
@@ -224,33 +228,42 @@ def _text_key(text: str) -> str:
 def read_post_labels(path: Path) -> dict[str, str]:
     """``{tweet id: per-post label}`` of a label file (empty when there is none); raise
     DataMissing on a row without an id or with an unknown label."""
-    out: dict[str, str] = {}
+    return {tweet_id: label for tweet_id, (label, _) in read_post_label_rows(path).items()}
+
+
+def read_post_label_rows(path: Path) -> dict[str, tuple[str, str | None]]:
+    """``{tweet id: (per-post label, the reader's confidence)}`` of a label file (confidence
+    ``high``/``low``, None where the file gives none); see :func:`read_post_labels`."""
+    out: dict[str, tuple[str, str | None]] = {}
     if path.is_file():
         for row in _read_jsonl(path):
             label = _field(row, "label", path)
             if label not in POST_LABEL_MAP:
                 raise DataMissing(f"{path}: unknown post label {label!r}")
-            out.setdefault(_field(row, "id", path), label)
+            confidence = row.get("confidence")
+            out.setdefault(_field(row, "id", path), (
+                label, confidence if confidence in ("high", "low") else None))
     return out
 
 
-def post_labels(data_dir: Path, tweets: Sequence[dict[str, object]]) -> dict[str, str]:
-    """Per-post label by (whitespace-folded) text of the ``tweets`` rows: the shared labels
-    first, then the project's own for texts the shared file does not cover. Empty when
-    neither exists."""
+def post_labels(data_dir: Path, tweets: Sequence[dict[str, object]]
+                ) -> dict[str, tuple[str, str | None]]:
+    """Per-post label and the reader's confidence by (whitespace-folded) text of the
+    ``tweets`` rows: the shared labels first, then the project's own for texts the shared file
+    does not cover. Empty when neither exists."""
     path = Path(data_dir) / SOURCES[0][0] / SOURCES[0][1]
     ids = {_field(r, "id", path): _field(r, "text", path) for r in tweets}
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str | None]] = {}
     for labels in (Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS):
-        for tweet_id, label in read_post_labels(labels).items():
+        for tweet_id, labelled in read_post_label_rows(labels).items():
             text = ids.get(tweet_id)
             if text is not None:
-                out.setdefault(_text_key(text), label)
+                out.setdefault(_text_key(text), labelled)
     return out
 
 
 def _tweet_examples(tweets: Path, rows: Sequence[dict[str, object]],
-                    labels: dict[str, str]) -> list[Example]:
+                    labels: dict[str, tuple[str, str | None]]) -> list[Example]:
     out: list[Example] = []
     for row in rows:
         raw = _field(row, "label", tweets)
@@ -258,16 +271,18 @@ def _tweet_examples(tweets: Path, rows: Sequence[dict[str, object]],
             raise DataMissing(f"{tweets}: unknown label {raw!r}")
         text = _field(row, "text", tweets)
         post_label: str | None = "discussion" if raw == "discussion" else None
+        confidence: str | None = None
         label = _TWEET_LABELS[raw]
         if raw == "pro_isis" and labels:
-            post_label = labels.get(_text_key(text))
-            if post_label is None:
+            labelled = labels.get(_text_key(text))
+            if labelled is None:
                 continue  # no per-post label: the account label says nothing about it
+            post_label, confidence = labelled
             label = POST_LABEL_MAP[post_label]
         out.append(Example(text=text, label=label,
                            group="tvec_tweets:" + _field(row, "account", tweets),
                            lang_hint=_script_hint(text), origin="tvec_tweets",
-                           post_label=post_label))
+                           post_label=post_label, confidence=confidence))
     return out
 
 

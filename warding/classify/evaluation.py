@@ -2,7 +2,8 @@
 
 Every example belongs to one or more named *sets* (:func:`set_keys`): ``propaganda`` (the
 violating posts), the other per-post labels of the pro-ISIS accounts' tweets (``news_relay``,
-``partisan``, ``other_posts``), ``discussion`` tweets, ``news`` items (and
+``partisan``, ``other_posts``; each also as ``<set>:high`` / ``<set>:low`` by the confidence
+its reader gave the label), ``discussion`` tweets, ``news`` items (and
 ``news_terrorism`` / ``news_world``), ``stormfront`` sentences, and the probe sets used for
 nothing but figures: ordinary tweets (``everyday`` and ``everyday:<lang>``), everyday
 sentences (``parallel`` and ``parallel:<lang>``) and the stance suite (``stance``,
@@ -39,9 +40,11 @@ def set_keys(ex: Example) -> list[str]:
     """The named sets ``ex`` counts in (see the module docstring)."""
     if ex.origin == "tvec_tweets":
         if ex.label in VIOLATING:
-            return ["propaganda"]
-        post = ex.post_label or "other"
-        return ["other_posts" if post == "other" else post]
+            key = "propaganda"
+        else:
+            post = ex.post_label or "other"
+            key = "other_posts" if post == "other" else post
+        return [key, f"{key}:{ex.confidence}"] if ex.confidence else [key]
     if ex.origin == "news_reporting":
         return ["news", f"news_{ex.topic or 'world'}"]
     if ex.origin in ("everyday_tweets", "parallel"):
