@@ -52,7 +52,7 @@ from sklearn.linear_model import LogisticRegression
 from benchmarks.detection import SHARED
 from benchmarks.sections import put_section
 from warding.classify import training as T
-from warding.classify.baseline import assessable
+from warding.classify.formulas import assessable
 from warding.classify.calibration import THRESHOLD_RECALL
 from warding.classify.data import Example, account_split, fold_of_groups, load_examples
 from warding.classify.evaluation import flag_counts, probe_examples

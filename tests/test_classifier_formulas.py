@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from warding.classify.baseline import assessable
+from warding.classify.formulas import assessable
 from warding.classify.features import clean_text
 from warding.classify.formulas import FORMULA_WORDS, content_words
 

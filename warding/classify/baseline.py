@@ -50,8 +50,9 @@ import scipy.sparse as sp
 
 from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ClassifierResult, ModelMissing
 from warding.classify.features import PREPROCESS_VERSION, TextFeatures, clean_text, display_gram
-from warding.classify.formulas import content_words
+from warding.classify.formulas import MIN_ASSESSABLE_WORDS, assessable
 from warding.classify.labels import TAXONOMY, VIOLATING
+from warding.classify.npz import npz_bytes
 from warding.errors import WardingError
 from warding.fsutil import atomic_write
 
@@ -64,25 +65,11 @@ DOWN_FEATURES = 3
 #: Default decision threshold on the calibrated score (``violating`` at or above it); a
 #: trained model carries its own, chosen on its calibration accounts.
 DECISION_THRESHOLD = DEFAULT_THRESHOLD
-#: Texts with fewer words than this once links, mentions, hashtag signs and ``RT`` are cleaned
-#: away, not counting formulas (greetings, thanks, blessings, chat fillers of any religion or
-#: none: :mod:`warding.classify.formulas`), carry nothing a text classifier can judge (a bare
-#: link, "2/2", "lol", "JazakAllah khair akhi", "God bless you"): they are scored, but never
-#: flagged, and their result says ``assessed: false``.
-MIN_ASSESSABLE_WORDS = 2
 _GRAM_CACHE_SIZE = 500_000
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 class ModelInvalid(WardingError):
     """A stored model exists but is corrupt, tampered with or of another format."""
-
-
-def assessable(cleaned: Sequence[str]) -> np.ndarray:
-    """Which already cleaned texts have enough words, formulas not counted, to be judged (see
-    MIN_ASSESSABLE_WORDS)."""
-    return np.array([len(t.split()) >= MIN_ASSESSABLE_WORDS
-                     and content_words(t) >= MIN_ASSESSABLE_WORDS for t in cleaned], dtype=bool)
 
 
 def model_dir(models_dir: Path, name: str = MODEL_SUBDIR) -> Path:
@@ -103,22 +90,6 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
-def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """A valid ``.npz`` of ``arrays`` whose bytes depend only on the arrays."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name in sorted(arrays):
-            member = io.BytesIO()
-            np.lib.format.write_array(
-                member, np.ascontiguousarray(arrays[name]), allow_pickle=False
-            )
-            info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, member.getvalue(), compresslevel=6)
-    return buf.getvalue()
 
 
 class BaselineClassifier(Classifier):

@@ -4,8 +4,8 @@ A post made only of these ("JazakAllah khair akhi", "Ameen", "God bless you", "S
 "Ramadan Mubarak", "thanks bro", "lol") says nothing a content classifier can judge: it is
 ``other`` under the labelling guide whatever account wrote it. :func:`content_words` counts the
 words of a cleaned text (:func:`warding.classify.features.clean_text`) that are *not* in this
-list, and :func:`warding.classify.baseline.assessable` requires
-:data:`~warding.classify.baseline.MIN_ASSESSABLE_WORDS` of them: such posts are scored but
+list, and :func:`assessable` requires
+:data:`MIN_ASSESSABLE_WORDS` of them: such posts are scored but
 never flagged (``assessed: false``), like a bare link.
 
 Why (issue 16): the default model flagged about one in twelve chat posts of the pro-ISIS
@@ -23,6 +23,9 @@ Tokens are matched after cleaning (lower case, Arabic diacritics and tatweel rem
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
 
 _LATIN = """
 allah allahu akbar alhamdulillah alhamdulillahi alhamdulilah alhamdulillaah hamdulillah
@@ -72,3 +75,18 @@ def content_words(cleaned: str) -> int:
     edges ignored; a word of punctuation only is not counted)."""
     words = (_strip_edges(w) for w in cleaned.split())
     return sum(1 for w in words if w and w not in FORMULA_WORDS)
+
+
+#: Texts with fewer words than this once links, mentions, hashtag signs and ``RT`` are cleaned
+#: away, not counting formulas (greetings, thanks, blessings, chat fillers of any religion or
+#: none: :data:`FORMULA_WORDS`), carry nothing a text classifier can judge (a bare
+#: link, "2/2", "lol", "JazakAllah khair akhi", "God bless you"): they are scored, but never
+#: flagged, and their result says ``assessed: false``.
+MIN_ASSESSABLE_WORDS = 2
+
+
+def assessable(cleaned: Sequence[str]) -> np.ndarray:
+    """Which already cleaned texts have enough words, formulas not counted, to be judged (see
+    MIN_ASSESSABLE_WORDS)."""
+    return np.array([len(t.split()) >= MIN_ASSESSABLE_WORDS
+                     and content_words(t) >= MIN_ASSESSABLE_WORDS for t in cleaned], dtype=bool)
