@@ -52,11 +52,11 @@ from sklearn.linear_model import LogisticRegression
 from benchmarks.detection import SHARED
 from benchmarks.sections import put_section
 from warding.classify import training as T
-from warding.classify.formulas import assessable
 from warding.classify.calibration import THRESHOLD_RECALL
 from warding.classify.data import Example, account_split, fold_of_groups, load_examples
 from warding.classify.evaluation import flag_counts, probe_examples
 from warding.classify.features import TextFeatures, clean_text, hashed_counts, hashing_vectorizer
+from warding.classify.formulas import assessable
 from warding.classify.labels import VIOLATING, fold, supported_labels
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from warding.classify.formulas import assessable
 from warding.classify.features import clean_text
-from warding.classify.formulas import FORMULA_WORDS, content_words
+from warding.classify.formulas import FORMULA_WORDS, assessable, content_words
 
 #: Everyday formulas, several religions and none, several languages.
 FORMULAS = {
