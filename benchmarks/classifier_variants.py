@@ -250,11 +250,11 @@ def confidence_of_texts() -> dict[str, str]:
     return out
 
 
-COLUMNS = (("oof:propaganda", "recall"), ("oof:news_relay", "relays"),
-           ("oof:other_posts", "other"), ("oof:partisan", "partisan"),
-           ("oof:everyday", "ordinary"), ("test:propaganda", "recall"),
-           ("test:news_relay", "relays"), ("test:other_posts", "other"),
-           ("probe:everyday", "ordinary"))
+COLUMNS = (("oof:propaganda", "OOF recall"), ("oof:news_relay", "OOF relays"),
+           ("oof:other_posts", "OOF other"), ("oof:partisan", "OOF partisan"),
+           ("oof:everyday", "OOF ordinary"), ("test:propaganda", "held-out recall"),
+           ("test:news_relay", "held-out relays"), ("test:other_posts", "held-out other"),
+           ("probe:everyday", "ordinary (probe)"))
 
 
 def table(rows: list[dict[str, object]]) -> str:
@@ -304,8 +304,9 @@ def main() -> int:
         f"`make bench-classifier-variants`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
         f", {time.perf_counter() - started:.0f} s. Every variant's threshold keeps "
         f"{THRESHOLD_RECALL:.0%} of the training accounts' propaganda posts flagged on "
-        "out-of-fold scores (as the default's); columns 2–6 are those out-of-fold figures, "
-        "7–9 the held-out accounts, the last the held-out ordinary tweets. Targets: recall "
+        "out-of-fold scores (as the default's). OOF: out-of-fold figures of the training "
+        "accounts (what a choice may be made on); held-out: the test accounts; probe: the "
+        "held-out quarter of the ordinary tweets. Targets: recall "
         "≥ 85%, relays ≤ 10%, other posts ≤ 3%, ordinary tweets ≤ 2%. What each variant is: "
         "`benchmarks/classifier_variants.py`.\n\n" + table(rows) + "\n"
     )
