@@ -35,8 +35,6 @@ docs/benchmarks.md.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import sys
 import time
@@ -52,7 +50,7 @@ from sklearn.linear_model import LogisticRegression
 from benchmarks.detection import SHARED
 from benchmarks.sections import put_section
 from warding.classify import training as T
-from warding.classify.calibration import THRESHOLD_RECALL
+from warding.classify.calibration import THRESHOLD_RECALL, recall_cut
 from warding.classify.data import Example, account_split, fold_of_groups, load_examples
 from warding.classify.evaluation import flag_counts, probe_examples
 from warding.classify.features import TextFeatures, clean_text, hashed_counts, hashing_vectorizer
@@ -119,8 +117,7 @@ class Bench:
 
     def row(self, name: str, scores: Scores) -> dict[str, object]:
         oof, test, probe = scores
-        pos = np.sort(oof[self.truth & self.data[0].assessed])
-        threshold = pos[pos.size - math.ceil(THRESHOLD_RECALL * pos.size - 1e-9)]
+        threshold = recall_cut(oof[self.truth & self.data[0].assessed])
         out: dict[str, object] = {"variant": name}
         for part, z, d in (("oof", oof, self.data[0]), ("test", test, self.data[1]),
                            ("probe", probe, self.data[2])):
@@ -180,27 +177,29 @@ def fine_classes(b: Bench) -> Scores:
     return b.folded(fit)
 
 
-def rt_source(b: Bench) -> Scores:
-    def prepare(examples: Sequence[Example]) -> T.Prepared:
-        cleaned = [clean_text(e.text) for e in examples]
-        feats = []
-        for text, e in zip(cleaned, examples, strict=True):
-            m = _RT.search(e.text)
-            handle = m.group(1).lower() if m else ""
-            feats.append(f"{text} rtsource{handle}" if handle and handle != "user" else text)
-        counts = hashed_counts(feats, hashing_vectorizer((2, 5), 2**20), cleaned=True)
-        return T.Prepared(counts, None, assessable(cleaned))
+def _prepared(examples: Sequence[Example], extra: Callable[[Example], str] = lambda e: "",
+              char_ngrams: tuple[int, int] = (2, 5)) -> T.Prepared:
+    """:func:`warding.classify.training.prepare` (no embeddings) with ``extra(example)``
+    appended to the text the features read and another character n-gram range; what is
+    assessable is decided on the plain cleaned text, as in training."""
+    cleaned = [clean_text(e.text) for e in examples]
+    feats = [f"{text} {extra(e)}".rstrip() for text, e in zip(cleaned, examples, strict=True)]
+    counts = hashed_counts(feats, hashing_vectorizer(char_ngrams, 2**20), cleaned=True)
+    return T.Prepared(counts, None, assessable(cleaned))
 
-    return b.linear(tuple(prepare(p) for p in b.parts))
+
+def _retweeted(e: Example) -> str:
+    m = _RT.search(e.text)
+    handle = m.group(1).lower() if m else ""
+    return f"rtsource{handle}" if handle and handle != "user" else ""
+
+
+def rt_source(b: Bench) -> Scores:
+    return b.linear(tuple(_prepared(p, extra=_retweeted) for p in b.parts))
 
 
 def char_3_5(b: Bench) -> Scores:
-    def prepare(examples: Sequence[Example]) -> T.Prepared:
-        cleaned = [clean_text(e.text) for e in examples]
-        counts = hashed_counts(cleaned, hashing_vectorizer((3, 5), 2**20), cleaned=True)
-        return T.Prepared(counts, None, assessable(cleaned))
-
-    return b.linear(tuple(prepare(p) for p in b.parts))
+    return b.linear(tuple(_prepared(p, char_ngrams=(3, 5)) for p in b.parts))
 
 
 def knn(b: Bench, default: Scores, k: int = 5, floor: float = 0.2, beta: float = 5.0) -> Scores:
@@ -232,24 +231,6 @@ def reweighted(b: Bench, factor: Callable[[Example], float]) -> Scores:
     return b.linear(weights=weights)
 
 
-def confidence_of_texts() -> dict[str, str]:
-    """Reader's confidence by whitespace-folded text (shared labels first, as in training)."""
-    texts = {}
-    with (SHARED / "tvec_tweets" / "posts.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            texts[row["id"]] = " ".join(row["text"].split())
-    out: dict[str, str] = {}
-    for path in (SHARED / "tvec_tweets" / "post_labels.jsonl",
-                 ROOT / "warding" / "classify" / "labels_data" / "tvec_post_labels.jsonl"):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                if row["id"] in texts:
-                    out.setdefault(texts[row["id"]], row.get("confidence") or "high")
-    return out
-
-
 COLUMNS = (("oof:propaganda", "OOF recall"), ("oof:news_relay", "OOF relays"),
            ("oof:other_posts", "OOF other"), ("oof:partisan", "OOF partisan"),
            ("oof:everyday", "OOF ordinary"), ("test:propaganda", "held-out recall"),
@@ -276,7 +257,6 @@ def main() -> int:
     started = time.perf_counter()
     b = Bench()
     default = b.linear()
-    conf = confidence_of_texts()
     words_short = 6
     variants: list[tuple[str, Callable[[], Scores]]] = [
         ("default (`baseline`)", lambda: default),
@@ -289,8 +269,7 @@ def main() -> int:
             and _RELIGIOUS.search(e.text) else 1.0)),
         ("char-3-5", lambda: char_3_5(b)),
         ("low-conf", lambda: reweighted(
-            b, lambda e: 0.5 if e.origin == "tvec_tweets"
-            and conf.get(" ".join(e.text.split())) == "low" else 1.0)),
+            b, lambda e: 0.5 if e.confidence == "low" else 1.0)),
         ("short", lambda: tuple(  # type: ignore[return-value]
             z - 2.0 * (w < words_short) for z, w in zip(default, b.words, strict=True))),
     ]

@@ -68,9 +68,14 @@ def choose_threshold(violating_scores: np.ndarray, recall: float = THRESHOLD_REC
     so the threshold is a small number: it is a point on the precision/recall curve, chosen
     for recall, and the model card gives what it means at a platform's prevalence.
     """
-    scores = np.sort(np.asarray(violating_scores, dtype=np.float64))
-    if scores.size == 0:
+    if np.asarray(violating_scores).size == 0:
         return 0.5
+    return math.floor(recall_cut(violating_scores, recall) * 10_000) / 10_000
+
+
+def recall_cut(violating_scores: np.ndarray, recall: float = THRESHOLD_RECALL) -> float:
+    """The highest of the given scores (any scale: calibrated or log-odds) at which at least
+    ``recall`` of them are at or above it, unrounded; the scores must not be empty."""
+    scores = np.sort(np.asarray(violating_scores, dtype=np.float64))
     keep = math.ceil(recall * scores.size - 1e-9)  # scores that must stay at or above it
-    value = float(scores[scores.size - max(keep, 1)])
-    return math.floor(value * 10_000) / 10_000
+    return float(scores[scores.size - max(keep, 1)])
