@@ -129,6 +129,16 @@ def _case_of(w: Warding, item_external_id: str) -> Case:
         return case
 
 
+def _bank_reviewer_and_uploads(w: Warding, tmp_path: Path, texts: list[str]) -> Path:
+    """A bank ``statements`` of ``texts``, a reviewer ``rev`` and an empty uploads folder."""
+    bank_of_texts(w, "statements", texts)
+    with w.transaction() as session:
+        create_user(session, "rev", "reviewer", PASSWORD, actor="test")
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    return folder
+
+
 def test_an_image_holding_a_known_statement_opens_a_case_with_the_text_shown(
         tmp_path: Path, app_factory: Callable[..., Warding]) -> None:
     """The issue's "done when": a bank text rendered into an image (a poster over a photo,
@@ -137,11 +147,7 @@ def test_an_image_holding_a_known_statement_opens_a_case_with_the_text_shown(
     from warding.pipeline.scan import scan_paths
 
     w = app_factory(semantic_matching=True)
-    bank_of_texts(w, "statements", [KNOWN, ENGLISH])
-    with w.transaction() as session:
-        create_user(session, "rev", "reviewer", PASSWORD, actor="test")
-    folder = tmp_path / "uploads"
-    folder.mkdir()
+    folder = _bank_reviewer_and_uploads(w, tmp_path, [KNOWN, ENGLISH])
     (folder / "poster.jpg").write_bytes(
         degrade(render(KNOWN, size=26, background=lighten(photo(0)), width=420)))
     (folder / "card.png").write_bytes(png(render(FRENCH, size=24)))
@@ -232,11 +238,7 @@ def test_scanned_pdf_pages_and_video_frames_are_read(tmp_path: Path,
 
     caption = "Fresh bread and warm soup are served every Sunday at the village hall."
     w = app_factory(semantic_matching=False)
-    bank_of_texts(w, "statements", [KNOWN, caption])
-    with w.transaction() as session:
-        create_user(session, "rev", "reviewer", PASSWORD, actor="test")
-    folder = tmp_path / "uploads"
-    folder.mkdir()
+    folder = _bank_reviewer_and_uploads(w, tmp_path, [KNOWN, caption])
     (folder / "scan.pdf").write_bytes(image_pdf(png(render(KNOWN, size=30, width=700))))
     card = render(caption, size=22, width=600).resize((640, 160))
     frames = [card if 10 <= k < 40 else Image.new("RGB", (640, 160), (30, 60, 90))
