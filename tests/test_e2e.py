@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from warding.app import Warding
 from warding.audit.log import verify
-from warding.banks.formats import EntryRecord, FormatError
+from warding.banks.records import EntryRecord, FormatError
 from warding.banks.service import add_records, create_bank, record_for_text, records_for_files
 from warding.cases.queries import QueueFilter, case_detail, list_cases
 from warding.db.models import Action, ContentItem, Decision, Signal

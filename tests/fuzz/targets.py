@@ -128,7 +128,7 @@ def _hash_seeds(fmt: str) -> list[bytes]:
 
 
 def _validate_records(types: Any, records: Any) -> None:
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.signals import compute
 
     for rec in records:

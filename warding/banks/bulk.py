@@ -33,10 +33,11 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.orm import Session
 
 from warding.audit.log import record
-from warding.banks.formats import EntryRecord, Format, FormatError, read_records, sniff_format
+from warding.banks.formats import Format, read_records, sniff_format
 from warding.banks.hexblocks import HexBlock, TextLines, read_blocks
+from warding.banks.records import EntryRecord, FormatError, Removal, TextRecord
 from warding.banks.service import AddSummary, create_bank, get_bank, keep_fresh
-from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED, Removal, TextRecord
+from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED
 from warding.db.engine import checkpoint_behind, make_sessionmaker, transaction
 from warding.db.models import Bank, BankEntry, BankSignal, utcnow
 from warding.errors import InvalidInput, NotFound
