@@ -231,7 +231,8 @@ def _html(folder: Path) -> Target:
 
 
 def _hashlist(folder: Path, fmt: str) -> Target:
-    from warding.banks.bulk import _lines_fast, hex_lengths
+    from warding.banks.bulk import _lines_fast
+    from warding.banks.fingerprints import hex_lengths
     from warding.banks.formats import read_records
     from warding.banks.hexblocks import read_blocks
     from warding.banks.sources import TE_ALIASES
