@@ -399,7 +399,7 @@ def bench_surge(copies: int = 10_000, others: int = 100_000, distinct: int = 300
                 threshold: int = 31) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.banks.service import add_records, create_bank
     from warding.db.models import Case
     from warding.demo import content, surge

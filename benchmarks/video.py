@@ -121,7 +121,7 @@ def _te_modules() -> Any:
 
 def recall(known: int) -> dict[str, Any]:
     from warding.app import Warding
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.banks.service import add_records, create_bank
     from warding.config import Settings
     from warding.matching.service import get_engine

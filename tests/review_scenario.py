@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from warding.accounts.service import create_user
 from warding.app import Warding
-from warding.banks.formats import EntryRecord, FormatError
+from warding.banks.records import EntryRecord, FormatError
 from warding.banks.service import add_records, create_bank, record_for_text, records_for_files
 from warding.cases.routing import open_case
 from warding.db.models import Case, Classification, ContentItem

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from warding.app import Warding
-from warding.banks import bulk
+from warding.banks import bulk, fingerprints
 from warding.banks.service import iter_export, get_bank
 from warding.matching.service import get_engine
 
@@ -139,12 +139,12 @@ def test_tcap_hash_list(wapp: Warding, tmp_path: Path) -> None:
 
 
 def test_fingerprint_set() -> None:
-    fs = bulk.FingerprintSet()
+    fs = fingerprints.FingerprintSet()
     sigs = [("pdq", f"{i:064x}") for i in range(1000)]
     for start in range(0, 1000, 100):
-        fs.add(*bulk.signal_fingerprints(sigs[start:start + 100]))
+        fs.add(*fingerprints.signal_fingerprints(sigs[start:start + 100]))
     assert len(fs) == 1000 and len(fs._levels) <= 4
-    hi, lo = bulk.signal_fingerprints(sigs[::7] + [("pdq", "x"), ("md5", f"{3:064x}")])
+    hi, lo = fingerprints.signal_fingerprints(sigs[::7] + [("pdq", "x"), ("md5", f"{3:064x}")])
     assert fs.contains(hi, lo).tolist() == [True] * len(sigs[::7]) + [False, False]
 
 
@@ -179,7 +179,7 @@ def test_hex_blocks_and_line_numbers(wapp: Warding, tmp_path: Path,
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("ascii"))  # no final break
     with path.open("rb") as fh:
         kinds = [type(b).__name__ for b in hexblocks.read_blocks(
-            fh, str(path), bulk.hex_lengths(wapp.signal_types), {})]
+            fh, str(path), fingerprints.hex_lengths(wapp.signal_types), {})]
     assert "HexBlock" in kinds and "TextLines" in kinds
     summary = bulk.import_path(wapp, "blocks", path, actor="test")
     assert summary.entries == 61 and summary.skipped == 0

@@ -18,7 +18,7 @@ from tests.test_browser import Shots, browser, login  # noqa: F401  (fixture)
 from tests.test_incidents import _ingest, _pdq
 from warding.accounts.service import create_user
 from warding.app import Warding
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, create_bank, get_bank
 from warding.db.models import BankEntry, Case, Decision, utcnow
 from warding.demo import content, surge

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 
 from warding.app import Warding
 from warding.audit.log import verify
-from warding.banks.formats import EntryRecord, FormatError
+from warding.banks.records import EntryRecord, FormatError
 from warding.banks.service import add_records, create_bank, record_for_text, records_for_files
-from warding.cases.queries import QueueFilter, case_detail, list_cases
+from warding.cases.queries import QueueFilter, list_cases
 from warding.db.models import Action, ContentItem, Decision, Signal
 from warding.demo import content
 from warding.errors import Conflict
 from warding.pipeline.scan import scan_paths
+from warding.review.case_view import case_detail
 from warding.review.decisions import DecisionInput
 from warding.review.service import record_decision
 

@@ -16,7 +16,7 @@ from tests.cli_helpers import CLI
 from tests.test_web import PASSWORD, api_key, login
 from warding.accounts.service import create_user
 from warding.app import Warding
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, create_bank, get_bank
 from warding.db.models import AuditEvent, BankEntry, Case, ContentItem, Decision, Signal
 from warding.db.models_incidents import RetroRun

@@ -139,7 +139,7 @@ def _post(w: Warding, ext: str, *, text: str | None = None, image: bytes | None 
 
 
 def test_open_cases_gain_the_reason_and_decided_ones_stay_decided(wapp: Warding) -> None:
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.banks.service import add_records, create_bank
     from warding.incidents.runs import run_for_bank
     from warding.review.decisions import DecisionInput
@@ -231,7 +231,7 @@ def test_background_worker_follows_the_feed_and_resumes(backend: str, app_factor
                                                         request: pytest.FixtureRequest) -> None:
     """The worker matches additions made by any writer; its cursor is in the database, so a
     new worker (a restart after kill -9) continues where the last one committed."""
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.banks.service import add_records, create_bank, get_bank, update_bank
     from warding.incidents import worker
 
@@ -343,7 +343,7 @@ def test_worker_resumes_after_kill_9(app_factory: Any, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.banks.service import add_records, create_bank, get_bank
     from warding.incidents import worker
 

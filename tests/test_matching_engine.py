@@ -12,7 +12,7 @@ import pytest
 
 from warding.app import Warding
 from warding.banks.curation import delete_bank, remove_entries, set_entry_enabled
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, create_bank, get_bank, update_bank
 from warding.matching import engine as engine_mod
 from warding.matching.service import MatchResult, get_core, get_engine

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warding.matching import kernel
-from warding.matching.mih import HammingIndex, choose_layout, masks_within, plan_thresholds
+from warding.matching.mih import HammingIndex
+from warding.matching.mih_layout import choose_layout, masks_within, plan_thresholds
 
 KERNELS = ["c", "numpy"] if kernel.available() else ["numpy"]
 
@@ -186,9 +187,9 @@ def test_background_merge_keeps_removals_made_meanwhile(monkeypatch: pytest.Monk
 
 
 def test_snapshot_arrays_round_trip(kernel_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import warding.matching.mih as mih
+    from warding.matching import mih_layout
 
-    monkeypatch.setattr(mih, "SCAN_COST", 100.0)  # tables even for small segments
+    monkeypatch.setattr(mih_layout, "SCAN_COST", 100.0)  # tables even for small segments
     rng = np.random.default_rng(6)
     codes = _clustered(rng, 5000, 4, 256)
     index = HammingIndex(bits=256, threshold=31, delta_limit=3000, background_merges=False)

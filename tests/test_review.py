@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests import review_scenario as rs
 from warding.app import Warding
-from warding.cases.queries import QueueFilter, claim, list_cases, next_case
+from warding.cases.claims import claim
+from warding.cases.queries import QueueFilter, list_cases, next_case
 from warding.db.models import AuditEvent, BankEntry, Case, Decision, User, utcnow
 from warding.errors import Conflict, InvalidInput
 from warding.review import wellness

@@ -128,7 +128,7 @@ def _hash_seeds(fmt: str) -> list[bytes]:
 
 
 def _validate_records(types: Any, records: Any) -> None:
-    from warding.banks.formats import EntryRecord
+    from warding.banks.records import EntryRecord
     from warding.signals import compute
 
     for rec in records:
@@ -231,7 +231,8 @@ def _html(folder: Path) -> Target:
 
 
 def _hashlist(folder: Path, fmt: str) -> Target:
-    from warding.banks.bulk import _lines_fast, hex_lengths
+    from warding.banks.bulk import _lines_fast
+    from warding.banks.fingerprints import hex_lengths
     from warding.banks.formats import read_records
     from warding.banks.hexblocks import read_blocks
     from warding.banks.sources import TE_ALIASES

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from warding.actions.base import ActionRequest
 from warding.audit.log import record
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, create_bank
 from warding.db.models import Bank, BankEntry, Case, ContentItem, Signal
 from warding.events import BankEntriesDisabled

@@ -16,192 +16,36 @@ too slow for 10M. This importer:
 
 An interrupted import keeps the chunks already committed; running it again adds the rest
 (duplicates are skipped). Withdrawn hashes (TCAP ``deleted``) are removed from the bank.
+
+The fingerprints are in ``fingerprints.py``, the import's summary and state in
+``bulk_state.py``, the inserts and removals in ``bulk_insert.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
-from warding.audit.log import record
-from warding.banks.formats import EntryRecord, Format, FormatError, read_records, sniff_format
+from warding.banks.bulk_insert import insert_entries, insert_staged, remove_withdrawn
+from warding.banks.bulk_state import DEFAULT_META, ImportState, ImportSummary, Pending
+from warding.banks.fingerprints import Fingerprinter, hex_lengths
+from warding.banks.formats import Format, _read_lines, read_records, sniff_format
 from warding.banks.hexblocks import HexBlock, TextLines, read_blocks
-from warding.banks.service import AddSummary, create_bank, get_bank, keep_fresh
-from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED, Removal, TextRecord
-from warding.db.engine import checkpoint_behind, make_sessionmaker, transaction
-from warding.db.models import Bank, BankEntry, BankSignal, utcnow
+from warding.banks.records import EntryRecord, FormatError, Removal, TextRecord
+from warding.banks.service import create_bank, get_bank, keep_fresh
+from warding.banks.sources import TE_ALIASES, TE_TEXT, TE_UNSUPPORTED
+from warding.db.models import BankEntry, BankSignal
 from warding.errors import InvalidInput, NotFound
-from warding.events import BankEntriesAdded
-from warding.matching import feed
 from warding.signals import compute
 from warding.signals.base import SignalType
 
 CHUNK = 100_000
-INSERT_BATCH = 1_000_000
-MAX_LISTED = 10_000
-SQLITE_CACHE_KB = 512 * 1024
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ImportSummary(AddSummary):
-    removed: int = 0
-    errors_total: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        out = super().as_json()
-        out["removed"] = self.removed
-        if self.errors_total > len(self.errors):
-            out["errors_total"] = self.errors_total
-        return out
-
-    def error(self, where: str, reason: str) -> None:
-        self.errors_total += 1
-        if len(self.errors) < MAX_LISTED:
-            self.errors.append({"input": where, "reason": reason})
-
-    def inserted(self, ids: list[int], signals: int) -> None:
-        """Count entries just inserted (listing at most MAX_LISTED ids)."""
-        self.entries += len(ids)
-        self.signals += signals
-        self.entry_ids.extend(ids[:max(MAX_LISTED - len(self.entry_ids), 0)])
-
-
-# -- fingerprints -------------------------------------------------------------------------
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, element-wise (wrap-around intended)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-class Fingerprinter:
-    """128-bit fingerprints of (signal type, value) pairs, to spot repeats without keeping
-    the values. Hex values (hashes) are fingerprinted from their bytes, vectorised: a 128-bit
-    digest (MD5) is its own fingerprint; longer ones are folded with two independent
-    splitmix64 lanes. Other values (URLs) use BLAKE2b-128. Each type has its own salt."""
-
-    def __init__(self, hex_lengths: Mapping[str, int]) -> None:
-        self.hex_lengths = dict(hex_lengths)
-
-    @staticmethod
-    def _salt(signal_type: str) -> tuple[np.uint64, np.uint64]:
-        d = hashlib.blake2b(signal_type.encode(), digest_size=16).digest()
-        return np.uint64(int.from_bytes(d[:8], "little")), np.uint64(int.from_bytes(d[8:], "little"))
-
-    def of_raw(self, signal_type: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fingerprints of hex values given as bytes, ``raw`` an (n, bytes) uint8 array."""
-        n, width = raw.shape
-        sh, sl = self._salt(signal_type)
-        if width == 16:
-            words = np.ascontiguousarray(raw).view("<u8").reshape(n, 2)
-            return words[:, 0].astype(np.uint64) ^ sh, words[:, 1].astype(np.uint64) ^ sl
-        padded = np.zeros((n, (width + 7) // 8 * 8), np.uint8)
-        padded[:, :width] = raw
-        words = padded.view("<u8").reshape(n, -1).astype(np.uint64)
-        hi = np.full(n, sh, np.uint64)
-        lo = np.full(n, sl, np.uint64)
-        for j in range(words.shape[1]):
-            hi = _mix(hi ^ words[:, j])
-            lo = _mix((lo + np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j])
-        return hi, lo
-
-    def of(self, signals: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Fingerprints of validated (type, value) pairs, in order."""
-        hi = np.zeros(len(signals), np.uint64)
-        lo = np.zeros(len(signals), np.uint64)
-        groups: dict[str, list[int]] = {}
-        for i, (t, _) in enumerate(signals):
-            groups.setdefault(t, []).append(i)
-        for t, idx in groups.items():
-            hi[idx], lo[idx] = self.of_values(t, [signals[i][1] for i in idx])
-        return hi, lo
-
-    def of_values(self, signal_type: str, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Fingerprints of validated values of one signal type, in order."""
-        width = self.hex_lengths.get(signal_type)
-        if width:
-            joined = "".join(values)
-            if len(joined) == width * len(values):  # validated values: every one is width long
-                raw = np.frombuffer(bytes.fromhex(joined), np.uint8).reshape(len(values),
-                                                                              width // 2)
-                return self.of_raw(signal_type, raw)
-        digest = b"".join(hashlib.blake2b(f"{signal_type}\0{v}".encode(), digest_size=16).digest()
-                          for v in values)
-        words = np.frombuffer(digest, dtype="<u8").reshape(-1, 2)
-        return words[:, 0].astype(np.uint64), words[:, 1].astype(np.uint64)
-
-
-def hex_lengths(types: Mapping[str, SignalType]) -> dict[str, int]:
-    """Hex length of each signal type whose values are hex (hashes, PDQ, text fingerprints)."""
-    out = {}
-    for name, st in types.items():
-        length = getattr(st, "hex_length", None)
-        if not length and st.match == "hamming" and st.bits and not st.multi:
-            length = st.bits // 4
-        if length:
-            out[name] = int(length)
-    return out
-
-
-def signal_fingerprints(signals: Sequence[tuple[str, str]],
-                        lengths: Mapping[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    return Fingerprinter(lengths or {}).of(list(signals))
-
-
-class FingerprintSet:
-    """A set of 128-bit fingerprints: sorted levels merged like a binary counter."""
-
-    def __init__(self) -> None:
-        self._levels: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def __len__(self) -> int:
-        return sum(len(h) for h, _ in self._levels)
-
-    def add(self, hi: np.ndarray, lo: np.ndarray) -> None:
-        if not len(hi):
-            return
-        order = np.argsort(hi, kind="stable")
-        level = (hi[order], lo[order])
-        while self._levels and len(self._levels[-1][0]) <= 2 * len(level[0]):
-            top = self._levels.pop()
-            h = np.concatenate([top[0], level[0]])
-            lw = np.concatenate([top[1], level[1]])
-            order = np.argsort(h, kind="stable")
-            level = (h[order], lw[order])
-        self._levels.append(level)
-
-    def contains(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-        """Which (hi, lo) pairs are in the set. The queries are looked up in sorted order:
-        numpy's binary search starts from the previous answer, so a sorted batch walks each
-        level once instead of jumping around millions of entries per query."""
-        if not len(hi) or not self._levels:
-            return np.zeros(len(hi), dtype=bool)
-        order = np.argsort(hi, kind="stable")
-        qh, ql = hi[order], lo[order]
-        hit = np.zeros(len(hi), dtype=bool)
-        for lh, ll in self._levels:
-            start = np.searchsorted(lh, qh, side="left")
-            end = np.searchsorted(lh, qh, side="right")
-            single = (end - start) == 1
-            idx = np.minimum(start, len(ll) - 1)
-            hit[single] |= ll[idx[single]] == ql[single]
-            for i in np.flatnonzero((end - start) > 1):  # equal high words: practically never
-                hit[i] |= bool(np.any(ll[start[i]:end[i]] == ql[i]))
-        found = np.empty(len(hi), dtype=bool)
-        found[order] = hit
-        return found
 
 
 # -- validation ---------------------------------------------------------------------------
@@ -234,26 +78,6 @@ def _hex_validator(st: SignalType, length: int) -> Callable[[str], str]:
 
 
 # -- the importer -------------------------------------------------------------------------
-# An entry waiting to be inserted: (meta, signals); meta = (labels, provenance, tier, enabled,
-# note). Plain tuples: millions of them go through the loop below.
-Meta = tuple[dict[str, Any], str, "int | None", bool, str]
-_Pending = tuple[Meta, list[tuple[str, str]]]
-DEFAULT_META: Meta = ({}, "", None, True, "")
-
-
-@dataclass
-class _State:
-    bank_id: int
-    bank_name: str
-    actor: str
-    how: str
-    known: FingerprintSet = field(default_factory=FingerprintSet)
-    summary: ImportSummary = field(default_factory=ImportSummary)
-    staged: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    fingerprint: Fingerprinter = field(default_factory=lambda: Fingerprinter({}))
-    types: Mapping[str, SignalType] = field(default_factory=dict)
-
-
 def import_path(app: Any, bank_name: str, path: Path, *, actor: str, fmt: Format | None = None,
                 create: bool = True, progress: Progress | None = None) -> ImportSummary:
     """Import a hash list file into a bank (created if missing and ``create``)."""
@@ -284,8 +108,6 @@ def _lines_fast(blocks: Iterable[HexBlock | TextLines], name: str) -> Iterator[A
     """Records of a ``TYPE VALUE`` file: whole blocks of one hex type as they come; other
     ``TYPE VALUE`` lines as (line number, type, value, file name) tuples; anything else
     (comments, the threatexchange tail, raw_text, bad lines) through the general reader."""
-    from warding.banks.formats import _read_lines
-
     aliases = TE_ALIASES
     special = TE_UNSUPPORTED | {TE_TEXT}
     for block in blocks:
@@ -320,7 +142,7 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
             if not create:
                 raise
             bank = create_bank(s, bank_name, actor=actor)
-        state = _State(bank.id, bank.name, actor, how)
+        state = ImportState(bank.id, bank.name, actor, how)
     types = app.signal_types
     state.types = types
     lengths = hex_lengths(types)
@@ -329,7 +151,7 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
     check = fast_validators(types)
     hex_types = set(lengths)
     summary = state.summary
-    pending: list[_Pending] = []
+    pending: list[Pending] = []
     append = pending.append
     plain: list[tuple[int, str, str, str]] = []
     add_plain = plain.append
@@ -401,9 +223,9 @@ def import_records(app: Any, bank_name: str, records: Iterable[Any], *, actor: s
                 progress(seen)
     _flush(app, state, pending)
     _stage(state, plain, check)
-    _insert_staged(app, state)
+    insert_staged(app, state)
     if removals:
-        _remove(app, state, removals)
+        remove_withdrawn(app, state, removals)
     if progress:
         progress(seen)
     summary.errors.sort(key=lambda e: _natural(e["input"]))  # file order (hex lines are checked in bulk)
@@ -414,7 +236,7 @@ def _natural(text_: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text_)]
 
 
-def _fresh(state: _State, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+def _fresh(state: ImportState, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Which signals are new: not in the bank, not seen earlier in the file (first wins)."""
     known = state.known.contains(hi, lo)
     order = np.lexsort((lo, hi))  # stable: the first occurrence leads each run
@@ -428,7 +250,7 @@ def _fresh(state: _State, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return fresh
 
 
-def _stage(state: _State, plain: list[tuple[int, str, str, str]],
+def _stage(state: ImportState, plain: list[tuple[int, str, str, str]],
            check: Mapping[str, Callable[[str], str]]) -> None:
     """Validate the plain hex lines of a chunk in bulk and keep the new ones as compact byte
     strings by type, to be inserted sorted by value at the end."""
@@ -460,7 +282,7 @@ def _stage(state: _State, plain: list[tuple[int, str, str, str]],
         _stage_raw(state, t, np.frombuffer(raw, np.uint8).reshape(count, width // 2))
 
 
-def _stage_raw(state: _State, signal_type: str, digest: np.ndarray) -> None:
+def _stage_raw(state: ImportState, signal_type: str, digest: np.ndarray) -> None:
     """Keep the new values of ``digest`` (an (n, bytes) uint8 array of one hex type) as
     lower-case hex byte strings, to be inserted sorted at the end."""
     count, size = digest.shape
@@ -472,79 +294,34 @@ def _stage_raw(state: _State, signal_type: str, digest: np.ndarray) -> None:
     state.staged.setdefault(signal_type, []).append(np.frombuffer(kept, dtype=f"S{2 * size}"))
 
 
-def _insert_staged(app: Any, state: _State) -> None:
-    """Insert the staged signals sorted by (type, value), in transactions of INSERT_BATCH
-    entries. Sorted, the (signal_type, value) index grows by appends instead of random
-    inserts, which is what makes 10M lines fit in minutes (entries of such files get their
-    ids in hash order)."""
-    if not state.staged:
+def _flush(app: Any, state: ImportState, pending: list[Pending]) -> None:
+    if not pending:
         return
-    with checkpoint_behind(app.engine) as conn:
-        for t in sorted(state.staged):
-            values = np.concatenate(state.staged.pop(t))
-            values.sort()
-            for start in range(0, len(values), INSERT_BATCH):
-                ids = _insert_plain(app, state, t, values[start:start + INSERT_BATCH], conn)
-                state.summary.inserted(ids, len(ids))
-
-
-def _insert_plain(app: Any, state: _State, signal_type: str, values: np.ndarray,
-                  conn: Connection | None) -> list[int]:
-    """One entry per value (``values`` a sorted array of fixed-width byte strings), no
-    labels, in one transaction (on ``conn`` if given). On SQLite the entries and their
-    signals are generated inside the database from one sequence and one blob of the
-    concatenated values: no Python object per row."""
-    sessions = app.sessions if conn is None else make_sessionmaker(conn)
-    with transaction(sessions) as session:
-        conn = session.connection()
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}"))
-        session.execute(update(Bank).where(Bank.id == state.bank_id)
-                        .values(version=Bank.version + 1))
-        ids = _reserve_ids(conn, len(values))
-        if not sqlite:
-            width = values.dtype.itemsize
-            rows: list[_Pending] = [(DEFAULT_META, [(signal_type, v)])
-                                    for v in values.astype(f"U{width}").tolist()]
-            _copy_rows(conn, state.bank_id, ids, rows)
+    flat = [sig for _, sigs in pending for sig in sigs]
+    fresh_arr = _fresh(state, *state.fingerprint.of(flat))
+    fresh = fresh_arr.tolist()
+    rows: list[Pending] = []
+    k = 0
+    for meta, sigs in pending:
+        if len(sigs) == 1:
+            if fresh[k]:
+                rows.append((meta, sigs))
+            else:
+                state.summary.skipped += 1
+            k += 1
+            continue
+        keep = keep_fresh(sigs, fresh[k:k + len(sigs)], state.types)
+        k += len(sigs)
+        if keep:
+            rows.append((meta, keep))
         else:
-            _sqlite_generate(conn, state.bank_id, ids[0], signal_type, values)
-        record(session, BankEntriesAdded(state.bank_name, len(ids), state.how), state.actor)
-        feed.entries_added_range(session, state.bank_id, ids[0], ids[-1])
-    return ids
+            state.summary.skipped += 1
+    if rows:
+        ids = insert_entries(app, state, rows)
+        state.summary.inserted(ids, sum(len(sigs) for _, sigs in rows))
 
 
-def _entry_bind(conn: Connection, column: str) -> Callable[[Any], Any]:
-    """The driver-level conversion of a ``bank_entries`` column's value (JSON, booleans,
-    datetimes), for statements sent to the driver's cursor directly."""
-    dialect = conn.dialect
-    proc = BankEntry.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-    return proc if proc is not None else (lambda v: v)
-
-
-def _sqlite_generate(conn: Connection, bank_id: int, first_id: int, signal_type: str,
-                     values: np.ndarray) -> None:
-    width = values.dtype.itemsize
-    last = first_id + len(values) - 1
-    seq = "WITH RECURSIVE seq(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM seq WHERE x < ?) "
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(
-            seq + "INSERT INTO bank_entries (id, bank_id, labels, provenance, tier, enabled, "
-            "note, created_at) SELECT x, ?, ?, '', NULL, ?, '', ? FROM seq",
-            (first_id, last, bank_id, _entry_bind(conn, "labels")({}),
-             _entry_bind(conn, "enabled")(True), _entry_bind(conn, "created_at")(utcnow())))
-        # substr() of a blob counts bytes, so each value is found in constant time.
-        cursor.execute(
-            seq + "INSERT INTO bank_signals (entry_id, signal_type, value) "
-            "SELECT x, ?, CAST(substr(?, (x - ?) * ? + 1, ?) AS TEXT) FROM seq",
-            (first_id, last, signal_type, values.tobytes(), first_id, width, width))
-    finally:
-        cursor.close()
-
-
-def _load_known(app: Any, state: _State) -> None:
+def _load_known(app: Any, state: ImportState) -> None:
     """Fingerprints of every signal the bank holds already, one signal type at a time."""
     with app.engine.connect() as conn:
         for signal_type in sorted(app.signal_types):
@@ -572,129 +349,3 @@ def _bank_values(conn: Connection, bank_id: int, signal_type: str,
             yield [v for (v,) in rows]
     finally:
         cursor.close()
-
-
-def _flush(app: Any, state: _State, pending: list[_Pending]) -> None:
-    if not pending:
-        return
-    flat = [sig for _, sigs in pending for sig in sigs]
-    fresh_arr = _fresh(state, *state.fingerprint.of(flat))
-    fresh = fresh_arr.tolist()
-    rows: list[_Pending] = []
-    k = 0
-    for meta, sigs in pending:
-        if len(sigs) == 1:
-            if fresh[k]:
-                rows.append((meta, sigs))
-            else:
-                state.summary.skipped += 1
-            k += 1
-            continue
-        keep = keep_fresh(sigs, fresh[k:k + len(sigs)], state.types)
-        k += len(sigs)
-        if keep:
-            rows.append((meta, keep))
-        else:
-            state.summary.skipped += 1
-    if rows:
-        ids = _insert(app, state, rows)
-        state.summary.inserted(ids, sum(len(sigs) for _, sigs in rows))
-
-
-def _insert(app: Any, state: _State, rows: list[_Pending]) -> list[int]:
-    """Insert the entries and their signals in one transaction with the audit event and the
-    change-feed row; returns the new entry ids."""
-    with app.transaction() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            # A large page cache for this connection: the (type, value) index takes random
-            # inserts, and with SQLite's default 2 MB cache every one of them reads pages.
-            session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}"))
-        # A write first: on SQLite it takes the write lock before ids are reserved.
-        session.execute(update(Bank).where(Bank.id == state.bank_id)
-                        .values(version=Bank.version + 1))
-        conn = session.connection()
-        ids = _reserve_ids(conn, len(rows))
-        if conn.dialect.name == "postgresql":
-            _copy_rows(conn, state.bank_id, ids, rows)
-        else:
-            _executemany_rows(conn, state.bank_id, ids, rows)
-        record(session, BankEntriesAdded(state.bank_name, len(ids), state.how), state.actor)
-        feed.entries_added_range(session, state.bank_id, min(ids), max(ids))
-    return ids
-
-
-def _reserve_ids(conn: Connection, n: int) -> list[int]:
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('bank_entries', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": n}).all()
-        return sorted(int(r[0]) for r in rows)
-    base = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM bank_entries")).scalar() or 0)
-    return list(range(base + 1, base + n + 1))
-
-
-def _executemany_rows(conn: Connection, bank_id: int, ids: list[int],
-                      rows: list[_Pending]) -> None:
-    labels_p, enabled_p, created_p = (_entry_bind(conn, "labels"), _entry_bind(conn, "enabled"),
-                                      _entry_bind(conn, "created_at"))
-    created = created_p(utcnow())
-    default = (labels_p({}), "", None, enabled_p(True), "")
-    entries = []
-    signals = []
-    for eid, (meta, sigs) in zip(ids, rows, strict=True):
-        if meta is DEFAULT_META:
-            labels, prov, tier, enabled, note = default
-        else:
-            labels, prov, tier, enabled, note = (labels_p(meta[0]), meta[1], meta[2],
-                                                 enabled_p(meta[3]), meta[4])
-        entries.append((eid, bank_id, labels, prov, tier, enabled, note, created))
-        if len(sigs) == 1:
-            signals.append((eid, sigs[0][0], sigs[0][1]))
-        else:
-            signals.extend((eid, t, v) for t, v in sigs)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(
-            "INSERT INTO bank_entries (id, bank_id, labels, provenance, tier, enabled, note, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entries)
-        cursor.executemany(
-            "INSERT INTO bank_signals (entry_id, signal_type, value) VALUES (?, ?, ?)", signals)
-    finally:
-        cursor.close()
-
-
-def _copy_rows(conn: Connection, bank_id: int, ids: list[int], rows: list[_Pending]) -> None:
-    created = utcnow()
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy("COPY bank_entries (id, bank_id, labels, provenance, tier, enabled, "
-                         "note, created_at) FROM STDIN") as copy:
-            for eid, (meta, _) in zip(ids, rows, strict=True):
-                copy.write_row((eid, bank_id, json.dumps(meta[0]), meta[1], meta[2], meta[3],
-                                meta[4], created))
-        with cursor.copy("COPY bank_signals (entry_id, signal_type, value) FROM STDIN") as copy:
-            for eid, (_, sigs) in zip(ids, rows, strict=True):
-                for t, v in sigs:
-                    copy.write_row((eid, t, v))
-    finally:
-        cursor.close()
-
-
-def _remove(app: Any, state: _State, removals: list[tuple[str, tuple[str, str]]]) -> None:
-    """Remove the entries of the bank holding withdrawn hashes."""
-    from warding.banks.curation import remove_entries
-
-    with app.transaction() as session:
-        ids: set[int] = set()
-        for _ref, (t, v) in removals:
-            ids.update(_entries_with(session, state.bank_id, t, v))
-        if ids:
-            state.summary.removed += remove_entries(session, state.bank_name, sorted(ids),
-                                                    actor=state.actor, how=state.how)
-
-
-def _entries_with(session: Session, bank_id: int, signal_type: str, value: str) -> list[int]:
-    return [i for (i,) in session.execute(
-        select(BankSignal.entry_id).join(BankEntry, BankEntry.id == BankSignal.entry_id)
-        .where(BankEntry.bank_id == bank_id, BankSignal.signal_type == signal_type,
-               BankSignal.value == value))]

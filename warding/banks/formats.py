@@ -10,32 +10,22 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from warding.banks.records import EntryRecord, FormatError, TextRecord
+from warding.banks.sources import (
+    TE_ALIASES,
+    TE_TEXT,
+    parse_te_tail,
+    read_tcap,
+    signal_type_for,
+    te_metadata,
+)
 
 Format = Literal["jsonl", "csv", "lines", "tcap"]
 FORMATS = ("jsonl", "csv", "lines", "tcap")
 CSV_COLUMNS = ["entry_id", "signal_type", "value", "group", "category", "labels", "provenance",
                "tier", "enabled"]
-
-
-@dataclass
-class EntryRecord:
-    signals: list[tuple[str, str]]
-    labels: dict[str, Any] = field(default_factory=dict)
-    provenance: str = ""
-    tier: int | None = None
-    enabled: bool = True
-    note: str = ""
-    ref: str = ""  # where it came from, for error messages
-    entry_id: str | None = None
-    metadata: dict[str, Any] | None = None  # HMA's content metadata, as given
-
-
-@dataclass(frozen=True)
-class FormatError:
-    input: str
-    reason: str
 
 
 def guess_format(name: str) -> Format:
@@ -59,7 +49,7 @@ def _bool(value: Any) -> bool:
     return str(value).strip().lower() not in {"0", "false", "no", "n", "off"}
 
 
-Record = Any  # EntryRecord | FormatError | sources.Removal | sources.TextRecord
+Record = Any  # EntryRecord | FormatError | Removal | TextRecord (records.py)
 
 
 def read_records(lines: Iterable[str], fmt: Format, name: str) -> Iterator[Record]:
@@ -68,8 +58,6 @@ def read_records(lines: Iterable[str], fmt: Format, name: str) -> Iterator[Recor
     elif fmt == "csv":
         yield from _read_csv(lines, name)
     elif fmt == "tcap":
-        from warding.banks.sources import read_tcap
-
         yield from read_tcap(lines, name)
     else:
         yield from _read_lines(lines, name)
@@ -164,8 +152,6 @@ def _read_csv(lines: Iterable[str], name: str) -> Iterator[Record]:
 
 
 def _read_te_csv(reader: csv.DictReader[str], name: str) -> Iterator[Record]:
-    from warding.banks.sources import TE_TEXT, TextRecord, signal_type_for, te_metadata
-
     for n, row in enumerate(reader, 2):
         ref = f"{name}:{n}"
         raw_type = (row.get("signal_type") or "").strip()
@@ -188,15 +174,6 @@ def _read_te_csv(reader: csv.DictReader[str], name: str) -> Iterator[Record]:
 def _read_lines(lines: Iterable[str], name: str) -> Iterator[Record]:
     """``TYPE VALUE`` per line; threatexchange type names are accepted, and so is the
     collaboration and opinion ``threatexchange dataset -P`` prints after the value."""
-    from warding.banks.sources import (
-        TE_ALIASES,
-        TE_TEXT,
-        TextRecord,
-        parse_te_tail,
-        signal_type_for,
-        te_metadata,
-    )
-
     aliases = TE_ALIASES
     for n, line in enumerate(lines, 1):
         text = line.strip()

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warding.audit.log import record
-from warding.banks.formats import EntryRecord, Format, FormatError, read_records
+from warding.banks.formats import Format, guess_format, read_records
+from warding.banks.records import EntryRecord, FormatError
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.errors import Conflict, InvalidInput, NotFound
 from warding.events import BankCreated, BankEntriesAdded, BankUpdated
@@ -304,8 +305,6 @@ def record_for_url(url: str, types: Mapping[str, SignalType], labels: dict[str, 
 
 def import_file(session: Session, bank: Bank, path: Path, types: Mapping[str, SignalType], *,
                 actor: str, fmt: Format | None = None) -> AddSummary:
-    from warding.banks.formats import guess_format
-
     chosen = fmt or guess_format(path.name)
     try:
         with path.open("r", encoding="utf-8-sig", newline="" if chosen == "csv" else None,

@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from warding.banks.records import EntryRecord, FormatError, Removal
 
 TE_ALIASES = {
     "video_md5": "md5",
@@ -52,25 +53,6 @@ TCAP_ALGORITHMS = {"MD5": "md5", "SHA256": "sha256", "SHA-256": "sha256", "SHA51
 
 _TE_TAIL = re.compile(r"""^(?:'(?P<q1>(?:[^'\\]|\\.)*)'|"(?P<q2>(?:[^"\\]|\\.)*)")?\s*"""
                       r"""(?P<category>[A-Z][A-Z_]*)?\s*(?P<tags>\S+)?\s*$""")
-
-
-@dataclass
-class Removal:
-    """A hash the source withdrew (TCAP ``deleted``): remove it from the bank."""
-
-    signals: list[tuple[str, str]]
-    ref: str = ""
-
-
-@dataclass
-class TextRecord:
-    """A raw text to fingerprint (threatexchange ``raw_text``); only fingerprints are kept."""
-
-    text: str
-    labels: dict[str, Any] = field(default_factory=dict)
-    provenance: str = ""
-    enabled: bool = True
-    ref: str = ""
 
 
 def signal_type_for(name: str) -> str:
@@ -104,10 +86,8 @@ def parse_te_tail(tail: str) -> tuple[str, str, str] | None:
 
 
 # -- TCAP -------------------------------------------------------------------------------
-def read_tcap(lines: Iterable[str], name: str) -> Iterator[Any]:
+def read_tcap(lines: Iterable[str], name: str) -> Iterator[EntryRecord | Removal | FormatError]:
     """Records of a TCAP hash list file (a JSON page, a JSON list or JSON lines)."""
-    from warding.banks.formats import EntryRecord, FormatError
-
     text_iter = iter(lines)
     first_lines: list[str] = []
     for line in text_iter:
@@ -131,7 +111,7 @@ def read_tcap(lines: Iterable[str], name: str) -> Iterator[Any]:
             yield FormatError(name, "a TCAP hash list has a 'results' list (or is a JSON list)")
             return
         for i, item in enumerate(results):
-            yield _tcap_record(item, f"{name}:results[{i}]", EntryRecord, FormatError)
+            yield _tcap_record(item, f"{name}:results[{i}]")
         return
     for n, line in enumerate([*first_lines, *text_iter], 1):
         if not line.strip():
@@ -141,20 +121,20 @@ def read_tcap(lines: Iterable[str], name: str) -> Iterator[Any]:
         except ValueError as exc:
             yield FormatError(f"{name}:{n}", f"invalid JSON: {exc}")
             continue
-        yield _tcap_record(item, f"{name}:{n}", EntryRecord, FormatError)
+        yield _tcap_record(item, f"{name}:{n}")
 
 
-def _tcap_record(item: Any, ref: str, entry_cls: Any, error_cls: Any) -> Any:
+def _tcap_record(item: Any, ref: str) -> EntryRecord | Removal | FormatError:
     if not isinstance(item, dict):
-        return error_cls(ref, "a TCAP result must be a JSON object")
+        return FormatError(ref, "a TCAP result must be a JSON object")
     digest = item.get("hash_digest")
     algorithm = str(item.get("algorithm") or "").strip().upper()
     if not isinstance(digest, str) or not digest.strip():
-        return error_cls(ref, "missing 'hash_digest'")
+        return FormatError(ref, "missing 'hash_digest'")
     if algorithm not in TCAP_ALGORITHMS:
         known = ", ".join(sorted({"MD5", "SHA256", "SHA512", "PDQ", "VPDQ"}))
-        return error_cls(ref, f"TCAP algorithm {algorithm or '(none)'!r} is not supported "
-                              f"(supported: {known})")
+        return FormatError(ref, f"TCAP algorithm {algorithm or '(none)'!r} is not supported "
+                                f"(supported: {known})")
     signal = (TCAP_ALGORITHMS[algorithm], digest.strip())
     if item.get("deleted") is True:
         return Removal([signal], ref)
@@ -169,4 +149,4 @@ def _tcap_record(item: Any, ref: str, entry_cls: Any, error_cls: Any) -> Any:
     if isinstance(updated, int | float):
         when = datetime.fromtimestamp(float(updated), UTC).date().isoformat()
         provenance += f", updated {when}"
-    return entry_cls(signals=[signal], labels=labels, provenance=provenance, ref=ref)
+    return EntryRecord(signals=[signal], labels=labels, provenance=provenance, ref=ref)

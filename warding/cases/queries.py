@@ -1,5 +1,6 @@
-"""Read models for the queue and the case view, shared by the console and the API,
-and the claim (lock) that keeps two reviewers from deciding the same case."""
+"""Read models for the queue, shared by the console and the API, and the next case to
+review. The claim (lock) is in ``claims.py``; the case view, which needs the review
+helpers, is ``warding.review.case_view``."""
 
 from __future__ import annotations
 
@@ -7,24 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warding.audit.log import record
-from warding.db.models import (
-    Action,
-    Case,
-    Classification,
-    ContentItem,
-    Decision,
-    Match,
-    User,
-    utcnow,
-)
-from warding.errors import Conflict, InvalidInput, NotFound
-from warding.events import CaseClaimed, CaseReleased
-
-CLAIM_MINUTES = 15
+from warding.cases.categories import categories_of
+from warding.cases.claims import CLAIM_MINUTES, claim_active, try_claim
+from warding.db.models import Case, ContentItem, Decision, User, utcnow
+from warding.errors import InvalidInput
 
 # How long a case may wait for review when routing set no deadline, by severity:
 # exact or near bank matches (severity >= 90) within the hour (the time a hosting
@@ -67,38 +57,12 @@ def due_at(case: Case) -> datetime:
     return due(case.deadline, case.opened_at, case.severity)
 
 
-def claim_active(case: Case, now: datetime | None = None) -> bool:
-    """A claim lasts CLAIM_MINUTES from when it was taken (or renewed)."""
-    if case.assigned_to is None:
-        return False
-    return (now or utcnow()) - case.updated_at < timedelta(minutes=CLAIM_MINUTES)
-
-
 def _reason_banks(case: Case) -> list[str]:
     return sorted({r["bank"] for r in case.reasons if r.get("kind") == "bank_match"})
 
 
 def reason_categories(case: Case) -> set[str]:
     return categories_of(case.reasons)
-
-
-def categories_of(reasons: list[Any]) -> set[str]:
-    """Policy categories the reasons point to: bank labels, and a classifier label when it
-    names a policy category (the baseline classifier's does not)."""
-    from warding.review.decisions import BANK_TO_POLICY, POLICY_CATEGORIES
-
-    out: set[str] = set()
-    for r in reasons:
-        if r.get("kind") == "bank_match":
-            label = (r.get("labels") or {}).get("category")
-            if isinstance(label, str):
-                if label in POLICY_CATEGORIES:
-                    out.add(label)
-                elif label in BANK_TO_POLICY:
-                    out.add(BANK_TO_POLICY[label])
-        elif r.get("kind") == "classifier" and r.get("label") in POLICY_CATEGORIES:
-            out.add(str(r["label"]))
-    return out
 
 
 def case_summary(case: Case, item: ContentItem, *, usernames: dict[int, str] | None = None,
@@ -137,7 +101,7 @@ def case_summary(case: Case, item: ContentItem, *, usernames: dict[int, str] | N
     }
 
 
-def _usernames(session: Session) -> dict[int, str]:
+def user_names(session: Session) -> dict[int, str]:
     return {i: n for i, n in session.execute(select(User.id, User.username))}
 
 
@@ -258,128 +222,9 @@ def list_cases(session: Session, f: QueueFilter, *, viewer: User | None = None,
     loaded = {c.id: (c, i) for c, i in session.execute(
         select(Case, ContentItem).join(ContentItem, Case.item_id == ContentItem.id)
         .where(Case.id.in_([r.id for r, _ in page])))}
-    names = _usernames(session)
+    names = user_names(session)
     return [case_summary(*loaded[r.id], usernames=names, categories=cats, now=when)
             for r, cats in page if r.id in loaded]
-
-
-def case_detail(session: Session, case_id: int) -> dict[str, Any]:
-    from warding.ocr.view import image_texts
-    from warding.review.context import item_context, similar_decided
-    from warding.review.highlight import highlight_text, known_links
-
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    item = session.get(ContentItem, case.item_id)
-    assert item is not None
-    users = _usernames(session)
-    detail = case_summary(case, item, usernames=users)
-    detail["reasons_detail"] = case.reasons
-    detail["item"].update(
-        {
-            "url": item.url,
-            "text": item.text,
-            "posted_at": item.posted_at.isoformat() if item.posted_at else None,
-            "ingested_at": item.ingested_at.isoformat(),
-            "outlinks": item.outlinks,
-            "lang": item.lang,
-            "metadata": item.meta,
-            "media": [{"sha256": m.sha256, "name": m.name, "mime": m.media.mime,
-                       "size": m.media.size, "position": m.position} for m in item.media],
-        }
-    )
-    classifications = [
-        {"model": c.model, "label": c.label, "score": c.score, "violating": c.violating,
-         "explanation": c.explanation}
-        for c in session.execute(select(Classification).where(Classification.item_id == item.id)).scalars()
-    ]
-    detail["classifications"] = classifications
-    superseded = {d.supersedes_id for d in case.decisions if d.supersedes_id}
-    detail["decisions"] = [
-        {"id": d.id, "kind": d.kind, "violating": d.violating, "category": d.category,
-         "reason": d.reason, "exemption": d.exemption, "automated": d.automated,
-         "reviewer": users.get(d.reviewer_id) if d.reviewer_id else None,
-         "supersedes": d.supersedes_id, "superseded": d.id in superseded,
-         "at": d.created_at.isoformat()}
-        for d in case.decisions
-    ]
-    detail["actions"] = _actions(session, case.id)
-    detail["similar_decided"] = similar_decided(session, item.id, exclude_case=case.id)
-    detail["context"] = item_context(session, item, exclude_case=case.id)
-    url_values = [v for (v,) in session.execute(
-        select(Match.value).where(Match.item_id == item.id, Match.signal_type == "url"))]
-    own = [r for r in case.reasons if r.get("origin") != "ocr"]  # image text: shown apart
-    detail["highlights"] = highlight_text(item.text or "", own, classifications, url_values)
-    detail["highlights"]["known_links"] = known_links(item.outlinks or [], url_values)
-    detail["image_texts"] = image_texts(session, item.id, case.reasons)
-    return detail
-
-
-def _actions(session: Session, case_id: int) -> list[dict[str, Any]]:
-    from warding.db.models_review import ActionSchedule
-
-    rows = session.execute(
-        select(Action, ActionSchedule)
-        .outerjoin(ActionSchedule, ActionSchedule.action_id == Action.id)
-        .where(Action.case_id == case_id).order_by(Action.id))
-    return [
-        {"id": a.id, "decision_id": a.decision_id, "sink": a.sink, "status": a.status,
-         "attempts": a.attempts, "detail": a.detail,
-         "next_attempt_at": s.next_attempt_at.isoformat() if s and s.next_attempt_at else None,
-         "idempotency_key": a.idempotency_key}
-        for a, s in rows
-    ]
-
-
-def claim(session: Session, case_id: int, user: User, *, now: datetime | None = None) -> Case:
-    """Lock a case for one reviewer for CLAIM_MINUTES, so two never decide the same case.
-
-    A conditional UPDATE takes the lock only if nobody else holds a live one, so two
-    reviewers claiming at the same moment cannot both win (on any database)."""
-    if not try_claim(session, case_id, user, now=now):
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFound(f"no case {case_id}")
-        holder = session.get(User, case.assigned_to) if case.assigned_to else None
-        who = holder.username if holder is not None else "another reviewer"
-        raise Conflict(f"case {case_id} is claimed by {who}")
-    case = session.get(Case, case_id)
-    assert case is not None
-    return case
-
-
-def try_claim(session: Session, case_id: int, user: User, *,
-              now: datetime | None = None) -> bool:
-    """Claim if nobody else holds a live claim; False otherwise (or for no such case).
-    The UPDATE comes first, so on SQLite the transaction takes the write lock before it
-    reads anything (no stale read snapshot to upgrade)."""
-    when = now or utcnow()
-    cutoff = when - timedelta(minutes=CLAIM_MINUTES)
-    result = session.execute(
-        update(Case)
-        .where(Case.id == case_id,
-               or_(Case.assigned_to.is_(None), Case.assigned_to == user.id,
-                   Case.updated_at <= cutoff))
-        .values(assigned_to=user.id, updated_at=when)
-        .execution_options(synchronize_session="fetch")
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    record(session, CaseClaimed(case_id, user.username), user.username)
-    return True
-
-
-def release(session: Session, case_id: int, user: User) -> Case:
-    """Give a claimed case back to the queue (only its holder can)."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    if case.assigned_to != user.id:
-        raise Conflict(f"case {case_id} is not claimed by you")
-    case.assigned_to = None
-    record(session, CaseReleased(case_id, user.username), user.username)
-    return case
 
 
 def next_case(session: Session, f: QueueFilter, user: User, *,
@@ -387,8 +232,6 @@ def next_case(session: Session, f: QueueFilter, user: User, *,
     """Claim and return the most urgent case ``user`` can take (their own live claim
     first); None when the queue is clear. A case this user escalated waits for someone
     else."""
-    from warding.review.decisions import escalated_by
-
     when = now or utcnow()
     status = f.status or "open"
     ordered = [r for r, _ in _ordered(session, replace(f, status=status, offset=0), user, when)]
@@ -404,6 +247,16 @@ def next_case(session: Session, f: QueueFilter, user: User, *,
         if try_claim(session, r.id, user, now=when):
             return r.id
     return None
+
+
+def escalated_by(session: Session, case_id: int) -> int | None:
+    """Who asked for a second opinion on the case (its latest escalation), if anyone."""
+    return session.execute(
+        select(Decision.reviewer_id)
+        .where(Decision.case_id == case_id, Decision.kind == "escalation")
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def decisions_count(session: Session) -> int:

@@ -56,7 +56,7 @@ def add(
 ) -> None:
     """Add known content (files, a text, a URL or raw hashes) to a bank; then match the stored
     items of the retroactive window against the new entries (unless --no-retro)."""
-    from warding.banks.formats import EntryRecord, FormatError
+    from warding.banks.records import EntryRecord, FormatError
     from warding.banks.service import (
         add_records,
         get_bank,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from warding.accounts.service import create_user, generate_password, set_password
 from warding.app import Warding
-from warding.banks.formats import EntryRecord, FormatError
+from warding.banks.records import EntryRecord, FormatError
 from warding.banks.service import add_records, create_bank, record_for_text, records_for_files
 from warding.classify.base import ModelMissing
 from warding.db.models import Bank, User

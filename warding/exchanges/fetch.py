@@ -27,7 +27,7 @@ from threatexchange.utils import dataclass_json
 from warding.app import Warding
 from warding.audit.log import record
 from warding.banks.curation import remove_entries, set_entry_enabled
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, get_bank
 from warding.banks.sources import signal_type_for
 from warding.db.models import BankEntry, BankSignal, Exchange

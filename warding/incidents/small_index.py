@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from warding.matching import kernel, mih
+from warding.matching import kernel
+from warding.matching.mih_layout import (
+    MAX_CHUNK_BITS,
+    masks_within,
+    plan_thresholds,
+    split_bits,
+    words_for,
+)
+from warding.matching.mih_segment import build_tables
 
 CHUNK_BITS = 16
 MAX_PROBES = 4_096
@@ -21,7 +29,7 @@ MIN_ENTRIES = 64
 
 class SmallHamming:
     def __init__(self, bits: int, codes: np.ndarray, refs: np.ndarray, threshold: int) -> None:
-        self.words = mih.words_for(bits)
+        self.words = words_for(bits)
         self.codes = np.ascontiguousarray(codes, dtype=np.uint64).reshape(-1, self.words)
         self.refs = np.asarray(refs, dtype=np.int64)
         self.alive = np.ones(len(self.refs), dtype=np.uint8)
@@ -32,18 +40,18 @@ class SmallHamming:
             self._plan(bits)
 
     def _plan(self, bits: int) -> None:
-        layout = mih.split_bits(bits, max(1, bits // CHUNK_BITS))
+        layout = split_bits(bits, max(1, bits // CHUNK_BITS))
         widths = [w for _, w in layout]
-        if max(widths) > mih.MAX_CHUNK_BITS:
+        if max(widths) > MAX_CHUNK_BITS:
             return
-        t, _ = mih.plan_thresholds(widths, len(self.refs), self.threshold)
-        parts = [mih.masks_within(w, ti) if ti >= 0 else np.zeros(0, np.uint32)
+        t, _ = plan_thresholds(widths, len(self.refs), self.threshold)
+        parts = [masks_within(w, ti) if ti >= 0 else np.zeros(0, np.uint32)
                  for w, ti in zip(widths, t, strict=True)]
         counts = np.array([len(p) for p in parts], dtype=np.int64)
         if int(counts.sum()) > MAX_PROBES:
             return  # a wide threshold: scanning is cheaper
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self.tables = mih._build_tables(self.codes, layout)
+        self.tables = build_tables(self.codes, layout)
         self.probe = kernel.Probe(np.array(t, dtype=np.int32),
                                   np.ascontiguousarray(np.concatenate(parts), np.uint32),
                                   starts, counts)

@@ -21,90 +21,39 @@ Entries are identified in the indexes by their id, with their bank id beside.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, select
 
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.matching import feed, kernel
+from warding.matching.engine_snapshots import read_snapshots, snapshot_path, write_snapshots
+from warding.matching.engine_types import (
+    BankInfo,
+    EngineStatus,
+    Found,
+    Index,
+    live_refs,
+    max_ref,
+    new_index,
+    parses,
+)
+from warding.matching.entry_meta import EntryMeta, EntryMetaCache
 from warding.matching.exact import ExactIndex, fingerprints
 from warding.matching.index import exact_kind
 from warding.matching.mih import HammingIndex
-from warding.matching.store import IndexFileError, read_header, read_index, write_index
 from warding.signals.base import SignalType
 
 log = logging.getLogger("warding.matching")
 
-# A plain statement, built once: the lookups of a busy server run it often.
-_META_SQL = text(
-    "SELECT e.id, e.bank_id, e.labels, e.provenance, e.enabled, s.signal_type, s.value "
-    "FROM bank_entries e LEFT OUTER JOIN bank_signals s ON s.entry_id = e.id "
-    "WHERE e.id IN :ids").bindparams(bindparam("ids", expanding=True))
-
 READ_BATCH = 100_000
 ENTRY_WINDOW = 200_000
-META_CACHE = 50_000
-SNAPSHOT_SUFFIX = ".widx"
-
-Index = HammingIndex | ExactIndex
-
-
-@dataclass(frozen=True)
-class BankInfo:
-    id: int
-    name: str
-    enabled: bool
-    thresholds: dict[str, Any]
-    match_ratio: float = 1.0  # HMA's matching_enabled_ratio (HMA lookups only)
-
-
-@dataclass(frozen=True)
-class EntryMeta:
-    bank_id: int
-    labels: dict[str, Any]
-    provenance: str
-    enabled: bool
-    values: dict[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class Found:
-    """Hits of a batch of queries of one signal type, sorted by (query, distance, entry)."""
-
-    query: np.ndarray  # int64
-    entry: np.ndarray  # int64
-    bank: np.ndarray  # int32
-    dist: np.ndarray  # int32
-    stored: list[str] | None  # stored value per hit (Hamming types)
-
-    def __len__(self) -> int:
-        return len(self.query)
-
-
-@dataclass
-class EngineStatus:
-    signal_type: str
-    present: bool
-    size: int
-    built_to: float  # creation time of the last change applied (or the build time)
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def new_index(st: SignalType) -> Index:
-    if st.match == "hamming":
-        if not st.bits:
-            raise ValueError(f"signal type {st.name!r} is hamming but has no bits")
-        return HammingIndex(bits=st.bits, threshold=st.default_threshold)
-    return ExactIndex(kind=exact_kind(st))
 
 
 class MatchCore:
@@ -129,8 +78,7 @@ class MatchCore:
         self._seen_commits = -1
         self._changed_since_save = 0
         self._save_thread: threading.Thread | None = None
-        self._meta: OrderedDict[int, EntryMeta] = OrderedDict()
-        self._meta_lock = threading.Lock()
+        self._meta = EntryMetaCache()
         self._thresholds: dict[str, tuple[np.ndarray, int]] = {}
 
     # -- opening -----------------------------------------------------------------------
@@ -154,62 +102,25 @@ class MatchCore:
     def size(self) -> int:
         return sum(len(i) for i in self.indexes.values())
 
-    def _snapshot_path(self, signal_type: str) -> Path:
-        assert self.snapshot_dir is not None
-        return self.snapshot_dir / f"{signal_type}{SNAPSHOT_SUFFIX}"
-
     def _load_snapshots(self, sa_engine: Engine) -> bool:
         """Load every signal type's snapshot if all fit this database; False to rebuild."""
         if self.snapshot_dir is None or not self.snapshot_dir.is_dir():
             return False
-        paths = {name: self._snapshot_path(name) for name in self.types}
+        paths = {name: snapshot_path(self.snapshot_dir, name) for name in self.types}
         present = {name: p for name, p in paths.items() if p.exists()}
         if not present:
             return False
         with sa_engine.connect() as conn:
             last = feed.last_change(conn)
-        watermark: int | None = None
-        gaps: dict[str, Any] = {}
-        loaded: dict[str, Index] = {}
-        for name, path in present.items():
-            try:
-                header = read_header(path)
-                meta = header["meta"]
-                if meta.get("database_id") != self.database_id:
-                    log.info("index snapshot %s belongs to another database: rebuilding", path)
-                    return False
-                if sorted(meta.get("types", [])) != sorted(self.types):
-                    log.info("signal types changed since the index snapshot: rebuilding")
-                    return False
-                if watermark is None:
-                    watermark, gaps = int(meta["watermark"]), dict(meta.get("gaps", {}))
-                elif int(meta["watermark"]) != watermark:
-                    log.info("index snapshots were saved at different times: rebuilding")
-                    return False
-                if watermark > last:
-                    log.info("index snapshot is ahead of the database: rebuilding")
-                    return False
-                meta, arrays = read_index(path)
-                st = self.types[name]
-                index: Index
-                if meta["kind"] == "hamming":
-                    if st.match != "hamming" or meta["bits"] != st.bits:
-                        raise IndexFileError(f"{path}: saved for another kind of signal")
-                    index = HammingIndex.from_snapshot(meta, arrays)
-                else:
-                    if st.match != "exact" or meta.get("fingerprint") != exact_kind(st):
-                        raise IndexFileError(f"{path}: saved for another kind of signal")
-                    index = ExactIndex.from_snapshot(meta, arrays)
-                loaded[name] = index
-                self.built_to = max(self.built_to, float(meta.get("built_to", 0.0)))
-            except (IndexFileError, ValueError, KeyError, TypeError) as exc:
-                log.warning("cannot use index snapshot %s (%s): rebuilding from the database",
-                            path, exc)
-                return False
-        self.indexes = loaded
-        for name, index in loaded.items():
-            self._max_ref[name] = _max_ref(index)
-        self.cursor = feed.Cursor(watermark or 0, {int(k): float(v) for k, v in gaps.items()})
+        found = read_snapshots(present, self.types, self.database_id, last)
+        if found is None:
+            return False
+        self.indexes = found.indexes
+        self.built_to = max(self.built_to, found.built_to)
+        for name, index in found.indexes.items():
+            self._max_ref[name] = max_ref(index)
+        self.cursor = feed.Cursor(found.watermark,
+                                  {int(k): float(v) for k, v in found.gaps.items()})
         self._load_banks(sa_engine)
         self.source = "snapshot"
         return True
@@ -271,7 +182,7 @@ class MatchCore:
                     hi, lo = fingerprints(vals, exact_kind(st))
                     out[name] = (hi, ref_arr, bank_arr, lo)
             except ValueError:
-                good = [i for i, v in enumerate(vals) if _parses(st, v)]
+                good = [i for i, v in enumerate(vals) if parses(st, v)]
                 log.warning("skipping %d unparseable %s values in the banks",
                             len(vals) - len(good), name)
                 if good:
@@ -398,7 +309,7 @@ class MatchCore:
         self._forget_meta()
 
     def _remove_bank_range(self, index: Index, bank_id: int, first: int, last: int) -> None:
-        _, refs, banks = _live_refs(index)
+        _, refs, banks = live_refs(index)
         sel = refs[(refs >= first) & (refs <= last) & (banks == bank_id)]
         self._changed_since_save += index.remove_refs(sel)
 
@@ -453,21 +364,8 @@ class MatchCore:
             cursor = feed.Cursor(self.cursor.watermark, dict(self.cursor.gaps))
             self._changed_since_save = 0
             built_to = self.built_to
-        written = []
-        for name in self.types:
-            path = self._snapshot_path(name)
-            if name not in captured:
-                st = self.types[name]
-                captured[name] = new_index(st).to_arrays()  # an empty one: all files agree
-            meta, arrays = captured[name]
-            meta.update({"signal_type": name, "database_id": self.database_id,
-                         "types": sorted(self.types),
-                         "watermark": cursor.watermark,
-                         "gaps": {str(k): v for k, v in cursor.gaps.items()},
-                         "built_to": built_to})
-            write_index(path, meta, arrays)
-            written.append(path)
-        return written
+        return write_snapshots(self.snapshot_dir, self.types, captured, self.database_id,
+                               cursor, built_to)
 
     # -- queries -----------------------------------------------------------------------
     def thresholds(self, signal_type: str, include_disabled: bool) -> tuple[np.ndarray, int]:
@@ -522,50 +420,14 @@ class MatchCore:
     # -- entry metadata ----------------------------------------------------------------
     def entry_meta(self, conn: Connection, ids: Sequence[int]) -> dict[int, EntryMeta]:
         """Labels, provenance and values of entries (cached; read in batches when missing)."""
-        out: dict[int, EntryMeta] = {}
-        missing: list[int] = []
-        with self._meta_lock:
-            for i in ids:
-                meta = self._meta.get(i)
-                if meta is None:
-                    missing.append(i)
-                else:
-                    self._meta.move_to_end(i)
-                    out[i] = meta
-        for chunk in _chunks(sorted(set(missing)), 500):
-            rows = conn.execute(_META_SQL, {"ids": chunk}).all()
-            fresh: dict[int, tuple[Any, ...]] = {}
-            values: dict[int, dict[str, list[str]]] = {}
-            for eid, bank_id, labels, provenance, enabled, stype, value in rows:
-                if isinstance(labels, str | bytes):
-                    labels = json.loads(labels)
-                fresh[eid] = (bank_id, dict(labels or {}), provenance or "", bool(enabled))
-                if stype is not None:
-                    values.setdefault(eid, {}).setdefault(stype, []).append(value)
-            with self._meta_lock:
-                for eid, (bank_id, labels, provenance, enabled) in fresh.items():
-                    meta = EntryMeta(bank_id, labels, provenance, enabled,
-                                     {k: tuple(v) for k, v in values.get(eid, {}).items()})
-                    out[eid] = meta
-                    self._meta[eid] = meta
-                while len(self._meta) > META_CACHE:
-                    self._meta.popitem(last=False)
-        return out
+        return self._meta.get(conn, ids)
 
     def entry_meta_cached(self, ids: Sequence[int]) -> dict[int, EntryMeta]:
         """The cached details of these entries (those not cached are left out)."""
-        out: dict[int, EntryMeta] = {}
-        with self._meta_lock:
-            for i in ids:
-                meta = self._meta.get(i)
-                if meta is not None:
-                    self._meta.move_to_end(i)
-                    out[i] = meta
-        return out
+        return self._meta.cached(ids)
 
     def _forget_meta(self) -> None:
-        with self._meta_lock:
-            self._meta.clear()
+        self._meta.clear()
 
     def status(self) -> list[EngineStatus]:
         out = []
@@ -583,31 +445,3 @@ class MatchCore:
                             for s in self.status() if s.present}}
 
 
-def _parses(st: SignalType, value: str) -> bool:
-    try:
-        st.validate(value)
-        if st.match == "hamming":
-            HammingIndex(bits=st.bits or 8).parse([st.index_key(value)])
-        return True
-    except ValueError:
-        return False
-
-
-def _max_ref(index: Index) -> int:
-    _, refs, _ = _live_refs(index)
-    return int(refs.max()) if len(refs) else 0
-
-
-def _live_refs(index: Index) -> tuple[Any, np.ndarray, np.ndarray]:
-    if isinstance(index, HammingIndex):
-        view = index._view
-        refs = [s.refs for s in view.segments] + [view.delta.refs[:view.delta.n]]
-        banks = [s.banks for s in view.segments] + [view.delta.banks[:view.delta.n]]
-        return None, np.concatenate(refs), np.concatenate(banks)
-    _, _, refs, banks = index.live()
-    return None, refs, banks
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])

@@ -34,287 +34,30 @@ merge that finishes replaces the view in one assignment.
 Memory per entry: the code (32 bytes for PDQ), ``ref`` (8), ``bank`` (4),
 a tombstone byte, and 4 bytes per chunk of bucket ids, plus the bucket
 offsets (4 bytes x 2^bits per chunk), about 100 bytes per PDQ hash at 10M.
+
+This module holds the index and its updates and merges; beside it are ``mih_layout``
+(chunk layouts and search plans), ``mih_segment`` (segments, the delta, the view),
+``mih_search`` (searching a view) and ``mih_snapshot`` (a view as arrays, and back).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import os
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Self
 
 import numpy as np
 
 from warding.matching import kernel
 from warding.matching.base import IndexHit, SignalIndex
+from warding.matching.mih_layout import MIN_MIH, words_for
+from warding.matching.mih_search import SearchResult, concat, search_view
+from warding.matching.mih_segment import Delta, Segment, View, parallelism, shared_pool
+from warding.matching.mih_snapshot import view_arrays, view_from_arrays
 
-MIN_MIH = 2048
-"""Segments smaller than this are always scanned (tables would not pay off)."""
-MAX_CHUNK_BITS = 24
-MIN_CHUNK_BITS = 6
-SCAN_COST = 0.06
-"""Cost of checking one code in an exhaustive scan, relative to one random memory access."""
 SYNC_MERGE_LIMIT = 1_000_000
 """Merges of at most this many entries run in the caller's thread (about 0.1 s)."""
-MAX_PROBES = 2_000_000
-
-
-def words_for(bits: int) -> int:
-    return (bits + 63) // 64
-
-
-@lru_cache(maxsize=256)
-def _n_within(bits: int, t: int) -> int:
-    return sum(math.comb(bits, k) for k in range(0, min(t, bits) + 1)) if t >= 0 else 0
-
-
-@lru_cache(maxsize=256)
-def masks_within(bits: int, t: int) -> np.ndarray:
-    """Every ``bits``-bit XOR mask with at most ``t`` bits set, by popcount."""
-    out: list[int] = []
-    for k in range(0, min(t, bits) + 1):
-        for combo in itertools.combinations(range(bits), k):
-            out.append(sum(1 << i for i in combo))
-    arr = np.array(out, dtype=np.uint32)
-    arr.setflags(write=False)
-    return arr
-
-
-def split_bits(bits: int, m: int) -> list[tuple[int, int]]:
-    """``m`` chunks (offset, width) covering ``bits`` bits, widths differing by at most one."""
-    base, extra = divmod(bits, m)
-    chunks, off = [], 0
-    for i in range(m):
-        width = base + (1 if i < extra else 0)
-        chunks.append((off, width))
-        off += width
-    return chunks
-
-
-def plan_thresholds(widths: Sequence[int], n: int, r: int) -> tuple[list[int], float]:
-    """Chunk thresholds ``t_i`` with ``sum(t_i) >= r - m + 1`` at the least estimated cost.
-
-    Cost of chunk i at t: probes x (1 + expected codes per bucket). The cost is
-    convex in t, so raising the cheapest marginal chunk one step at a time is
-    optimal. ``t_i = -1`` leaves a chunk out.
-    """
-    m = len(widths)
-    t = [-1] * m
-    need = r - m + 1
-
-    def cost(i: int, ti: int) -> float:
-        return _n_within(widths[i], ti) * (1.0 + n / float(1 << widths[i]))
-
-    total = float(-m)
-    while total < need:
-        best, best_gain = -1, math.inf
-        for i in range(m):
-            if t[i] >= widths[i]:
-                continue
-            gain = cost(i, t[i] + 1) - cost(i, t[i])
-            if gain < best_gain:
-                best, best_gain = i, gain
-        if best < 0:  # every chunk fully probed: the whole space
-            break
-        t[best] += 1
-        total += 1
-    return t, sum(cost(i, t[i]) for i in range(m))
-
-
-def choose_layout(bits: int, n: int, r: int) -> list[tuple[int, int]] | None:
-    """The chunk layout with the lowest estimated cost at threshold ``r`` for ``n`` codes,
-    or None when scanning is cheaper. Bucket offsets are capped at about 4 per code."""
-    if n < MIN_MIH or r < 0:
-        return None
-    best: tuple[float, list[tuple[int, int]]] | None = None
-    for m in range(1, bits + 1):
-        chunks = split_bits(bits, m)
-        widths = [w for _, w in chunks]
-        if max(widths) > MAX_CHUNK_BITS:
-            continue
-        if min(widths) < MIN_CHUNK_BITS:
-            break
-        if sum(1 << w for w in widths) > max(4 * n, 16 << 20):  # offsets <= max(16 B/code, 64 MB)
-            continue
-        _, cost = plan_thresholds(widths, n, r)
-        if best is None or cost < best[0]:
-            best = (cost, chunks)
-    if best is None or best[0] >= n * SCAN_COST:
-        return None
-    return best[1]
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _threads() -> ThreadPoolExecutor:
-    """A shared pool for parallel table builds and batch queries (created on first use)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
-                                       thread_name_prefix="warding-mih")
-        return _pool
-
-
-@lru_cache(maxsize=1)
-def parallelism() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-class Segment:
-    """Immutable codes sorted by ``ref``, with tombstones and (when worth it) MIH tables."""
-
-    def __init__(self, codes: np.ndarray, refs: np.ndarray, banks: np.ndarray, bits: int,
-                 typical_r: int, alive: np.ndarray | None = None) -> None:
-        order = None if len(refs) < 2 or bool(np.all(refs[1:] >= refs[:-1])) \
-            else np.argsort(refs, kind="stable")
-        if order is not None:
-            codes, refs, banks = codes[order], refs[order], banks[order]
-            alive = alive[order] if alive is not None else None
-        self.codes = np.ascontiguousarray(codes, dtype=np.uint64)
-        self.refs = np.ascontiguousarray(refs, dtype=np.int64)
-        self.banks = np.ascontiguousarray(banks, dtype=np.int32)
-        self.alive = (np.ones(len(refs), dtype=np.uint8) if alive is None
-                      else np.ascontiguousarray(alive, dtype=np.uint8).copy())
-        self.live = int(np.count_nonzero(self.alive))
-        self.bits = bits
-        self.tables: kernel.Tables | None = None
-        self._probes: dict[int, kernel.Probe | None] = {}
-        layout = choose_layout(bits, len(self.refs), typical_r)
-        if layout is not None:
-            self.tables = _build_tables(self.codes, layout)
-
-    @classmethod
-    def restore(cls, codes: np.ndarray, refs: np.ndarray, banks: np.ndarray, alive: np.ndarray,
-                tables: kernel.Tables | None, bits: int) -> Segment:
-        """A segment from a snapshot: arrays as saved, tables not rebuilt."""
-        seg = cls.__new__(cls)
-        seg.codes, seg.refs, seg.banks = codes, refs, banks
-        seg.alive = np.ascontiguousarray(alive, dtype=np.uint8)
-        seg.live = int(np.count_nonzero(seg.alive))
-        seg.bits = bits
-        seg.tables = tables
-        seg._probes = {}
-        if len(refs) > 1 and not bool(np.all(refs[1:] >= refs[:-1])):
-            raise ValueError("segment refs are not sorted")
-        if tables is not None and tables.ids.shape != (len(tables.coff), len(refs)):
-            raise ValueError("segment tables do not match its codes")
-        return seg
-
-    def __len__(self) -> int:
-        return len(self.refs)
-
-    @property
-    def nbytes(self) -> int:
-        tables = self.tables.nbytes if self.tables is not None else 0
-        return int(self.codes.nbytes + self.refs.nbytes + self.banks.nbytes
-                   + self.alive.nbytes + tables)
-
-    def probe(self, r: int) -> kernel.Probe | None:
-        """How to search for threshold ``r`` (None: scan every code)."""
-        if r in self._probes:
-            return self._probes[r]
-        result: kernel.Probe | None = None
-        if self.tables is not None:
-            widths = [int(w) for w in self.tables.cbits]
-            t, cost = plan_thresholds(widths, len(self.refs), r)
-            probes = sum(_n_within(w, ti) for w, ti in zip(widths, t, strict=True))
-            if cost < len(self.refs) * SCAN_COST and probes <= MAX_PROBES:
-                parts = [masks_within(w, ti) if ti >= 0 else np.zeros(0, np.uint32)
-                         for w, ti in zip(widths, t, strict=True)]
-                counts = np.array([len(p) for p in parts], dtype=np.int64)
-                starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-                result = kernel.Probe(np.array(t, dtype=np.int32),
-                                      np.ascontiguousarray(np.concatenate(parts), np.uint32),
-                                      starts, counts)
-        if len(self._probes) < 64:
-            self._probes[r] = result
-        return result
-
-    def search(self, queries: np.ndarray, r: int) -> kernel.Hits:
-        probe = self.probe(r) if self.tables is not None else None
-        if probe is None or self.tables is None:
-            return kernel.scan(self.codes, self.alive, queries, r)
-        return kernel.mih_query(self.codes, self.alive, self.tables, probe, queries, r)
-
-    def positions(self, refs: np.ndarray) -> np.ndarray:
-        """Positions of every (live or dead) entry whose ref is in ``refs``."""
-        lo = np.searchsorted(self.refs, refs, side="left")
-        hi = np.searchsorted(self.refs, refs, side="right")
-        if not len(lo):
-            return np.zeros(0, np.int64)
-        counts = hi - lo
-        total = int(counts.sum())
-        if not total:
-            return np.zeros(0, np.int64)
-        return np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
-
-    def kill(self, positions: np.ndarray) -> int:
-        if not len(positions):
-            return 0
-        was = int(np.count_nonzero(self.alive[positions]))
-        self.alive[positions] = 0
-        self.live -= was
-        return was
-
-
-def _build_tables(codes: np.ndarray, layout: list[tuple[int, int]]) -> kernel.Tables:
-    n = len(codes)
-    m = len(layout)
-    sizes = [(1 << w) + 1 for _, w in layout]
-    tab_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    offsets = np.empty(int(sum(sizes)), dtype=np.uint32)
-    ids = np.empty((m, n), dtype=np.uint32)
-
-    def one(i: int) -> None:
-        off, width = layout[i]
-        kernel.build_chunk(codes, off, width, offsets[tab_off[i]:tab_off[i] + sizes[i]], ids[i])
-
-    if n >= 200_000 and parallelism() > 1:
-        list(_threads().map(one, range(m)))
-    else:
-        for i in range(m):
-            one(i)
-    return kernel.Tables(np.array([o for o, _ in layout], dtype=np.int32),
-                         np.array([w for _, w in layout], dtype=np.int32),
-                         tab_off, offsets, ids)
-
-
-class _Delta:
-    """Recent additions, scanned exhaustively; appended in place up to its capacity."""
-
-    def __init__(self, words: int, capacity: int) -> None:
-        self.codes = np.zeros((capacity, words), dtype=np.uint64)
-        self.refs = np.zeros(capacity, dtype=np.int64)
-        self.banks = np.zeros(capacity, dtype=np.int32)
-        self.alive = np.zeros(capacity, dtype=np.uint8)
-        self.n = 0
-        self.live = 0
-
-    @property
-    def capacity(self) -> int:
-        return len(self.refs)
-
-    def grown(self, needed: int) -> _Delta:
-        bigger = _Delta(self.codes.shape[1], max(needed, 2 * self.capacity, 1024))
-        n = self.n
-        bigger.codes[:n], bigger.refs[:n] = self.codes[:n], self.refs[:n]
-        bigger.banks[:n], bigger.alive[:n] = self.banks[:n], self.alive[:n]
-        bigger.n, bigger.live = n, self.live
-        return bigger
-
-
-@dataclass(frozen=True)
-class _View:
-    segments: tuple[Segment, ...]
-    delta: _Delta
 
 
 @dataclass
@@ -323,20 +66,6 @@ class _Merge:
     removed_refs: list[np.ndarray] = field(default_factory=list)
     removed_banks: list[int] = field(default_factory=list)
     thread: threading.Thread | None = None
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Hits of a batch, sorted by (query, distance, ref)."""
-
-    query: np.ndarray  # int64
-    refs: np.ndarray  # int64
-    banks: np.ndarray  # int32
-    dist: np.ndarray  # int32
-    codes: np.ndarray | None = None  # uint64[k, words] when asked for
-
-    def __len__(self) -> int:
-        return len(self.query)
 
 
 class HammingIndex(SignalIndex):
@@ -359,7 +88,7 @@ class HammingIndex(SignalIndex):
         self.delta_limit = max(16, delta_limit)
         self.background_merges = background_merges
         self._lock = threading.RLock()
-        self._view = _View((), _Delta(self.words, 1024))
+        self._view = View((), Delta(self.words, 1024))
         self._merge: _Merge | None = None
 
     # -- parsing ---------------------------------------------------------------------
@@ -413,7 +142,7 @@ class HammingIndex(SignalIndex):
             if len(refs) >= self.delta_limit:
                 self._flush()
                 seg = Segment(codes, refs, banks, self.bits, self.typical_r)
-                self._view = _View(self._view.segments + (seg,), self._view.delta)
+                self._view = View(self._view.segments + (seg,), self._view.delta)
                 self._maybe_merge()
                 return
             view = self._view
@@ -428,7 +157,7 @@ class HammingIndex(SignalIndex):
             delta.live += k
             delta.n = n + k  # publish after the rows are written
             if delta is not view.delta:
-                self._view = _View(view.segments, delta)
+                self._view = View(view.segments, delta)
             if delta.n >= self.delta_limit:
                 self._flush()
                 self._maybe_merge()
@@ -516,7 +245,7 @@ class HammingIndex(SignalIndex):
         if len(keep):
             seg = Segment(d.codes[keep], d.refs[keep], d.banks[keep], self.bits, self.typical_r)
             segments = segments + (seg,)
-        self._view = _View(segments, _Delta(self.words, max(1024, min(self.delta_limit, 2 * n))))
+        self._view = View(segments, Delta(self.words, max(1024, min(self.delta_limit, 2 * n))))
 
     def _mergeable(self) -> list[Segment] | None:
         """Tail of the segment list to merge next (logarithmic method), or None."""
@@ -563,7 +292,7 @@ class HammingIndex(SignalIndex):
         rest = [s for s in segs if id(s) not in ids]
         if merged is not None:
             rest.insert(first, merged)
-        self._view = _View(tuple(rest), self._view.delta)
+        self._view = View(tuple(rest), self._view.delta)
 
     def _start_background(self, plan: tuple[Segment, ...]) -> None:
         alive = [s.alive.copy() for s in plan]
@@ -614,38 +343,12 @@ class HammingIndex(SignalIndex):
         workers = threads if threads is not None else parallelism()
         if workers > 1 and len(queries) >= 32 and len(self) >= 50_000:
             parts = np.array_split(np.arange(len(queries)), workers)
-            results = list(_threads().map(
-                lambda idx: self._search_view(view, dn, queries[idx], r, with_codes), parts))
+            results = list(shared_pool().map(
+                lambda idx: search_view(view, dn, queries[idx], r, with_codes, self.words), parts))
             for part, res in zip(parts, results, strict=True):
                 res.query[:] = part[res.query] if len(res) else res.query
-            return _concat(results, with_codes)
-        return self._search_view(view, dn, queries, r, with_codes)
-
-    def _search_view(self, view: _View, dn: int, queries: np.ndarray, r: int,
-                     with_codes: bool) -> SearchResult:
-        parts: list[tuple[Any, kernel.Hits]] = []
-        for seg in view.segments:
-            if seg.live:
-                hits = seg.search(queries, r)
-                if len(hits):
-                    parts.append((seg, hits))
-        d = view.delta
-        if dn:
-            hits = kernel.scan(d.codes[:dn], d.alive[:dn], queries, r)
-            if len(hits):
-                parts.append((d, hits))
-        if not parts:
-            return SearchResult(np.zeros(0, np.int64), np.zeros(0, np.int64),
-                                np.zeros(0, np.int32), np.zeros(0, np.int32),
-                                np.zeros((0, self.words), np.uint64) if with_codes else None)
-        q = np.concatenate([h.query for _, h in parts]).astype(np.int64)
-        refs = np.concatenate([src.refs[h.pos] for src, h in parts])
-        banks = np.concatenate([src.banks[h.pos] for src, h in parts])
-        dist = np.concatenate([h.dist for _, h in parts]).astype(np.int32)
-        codes = np.concatenate([src.codes[h.pos] for src, h in parts]) if with_codes else None
-        order = np.lexsort((refs, dist, q))
-        return SearchResult(q[order], refs[order], banks[order], dist[order],
-                            codes[order] if codes is not None else None)
+            return concat(results, with_codes)
+        return search_view(view, dn, queries, r, with_codes, self.words)
 
     def query(self, value: str, threshold: int) -> list[IndexHit]:
         """Every live entry within Hamming distance ``threshold`` (inclusive), closest first."""
@@ -686,24 +389,7 @@ class HammingIndex(SignalIndex):
         its tables, tombstones and the delta, so that loading rebuilds nothing."""
         self.wait()
         with self._lock:
-            view = self._view
-            d = view.delta
-            arrays: dict[str, np.ndarray] = {}
-            segs = []
-            for i, seg in enumerate(view.segments):
-                p = f"s{i}."
-                arrays[p + "codes"] = seg.codes.view(np.uint8).reshape(len(seg), self.words * 8)
-                arrays[p + "refs"], arrays[p + "banks"] = seg.refs, seg.banks
-                arrays[p + "alive"] = seg.alive.copy()
-                if seg.tables is not None:
-                    t = seg.tables
-                    arrays.update({p + "coff": t.coff, p + "cbits": t.cbits, p + "tab_off": t.tab_off,
-                                   p + "offsets": t.offsets, p + "ids": t.ids})
-                segs.append({"entries": len(seg), "tables": seg.tables is not None})
-            n = d.n
-            arrays["delta.codes"] = d.codes[:n].copy().view(np.uint8).reshape(n, self.words * 8)
-            arrays["delta.refs"], arrays["delta.banks"] = d.refs[:n].copy(), d.banks[:n].copy()
-            arrays["delta.alive"] = d.alive[:n].copy()
+            segs, arrays = view_arrays(self._view, self.words)
             meta = {"kind": "hamming", "bits": self.bits, "threshold": self.typical_r,
                     "segments": segs, "entries": len(self)}
         return meta, arrays
@@ -713,34 +399,7 @@ class HammingIndex(SignalIndex):
         """The index saved by :meth:`to_arrays`; ValueError if the arrays do not fit together."""
         try:
             index = cls(bits=int(meta["bits"]), threshold=int(meta["threshold"]), **kw)
-            w = index.words
-
-            def codes(name: str) -> np.ndarray:
-                raw = np.ascontiguousarray(arrays[name], dtype=np.uint8)
-                if raw.ndim != 2 or raw.shape[1] != w * 8:
-                    raise ValueError(f"{name}: wrong shape {raw.shape}")
-                return raw.view(np.uint64).reshape(len(raw), w)
-
-            segments = []
-            for i, spec in enumerate(meta["segments"]):
-                p = f"s{i}."
-                tables = None
-                if spec["tables"]:
-                    tables = kernel.Tables(arrays[p + "coff"].astype(np.int32),
-                                           arrays[p + "cbits"].astype(np.int32),
-                                           arrays[p + "tab_off"].astype(np.int64),
-                                           arrays[p + "offsets"], arrays[p + "ids"])
-                    _check_tables(tables, len(arrays[p + "refs"]), index.bits)
-                segments.append(Segment.restore(codes(p + "codes"), arrays[p + "refs"],
-                                                arrays[p + "banks"], arrays[p + "alive"],
-                                                tables, index.bits))
-            dcodes = codes("delta.codes")
-            delta = _Delta(w, max(1024, len(dcodes)))
-            n = len(dcodes)
-            delta.codes[:n], delta.refs[:n] = dcodes, arrays["delta.refs"]
-            delta.banks[:n], delta.alive[:n] = arrays["delta.banks"], arrays["delta.alive"]
-            delta.n, delta.live = n, int(np.count_nonzero(delta.alive[:n]))
-            index._view = _View(tuple(segments), delta)
+            index._view = view_from_arrays(meta["segments"], arrays, index.words, index.bits)
             return index
         except (KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"index arrays do not fit together: {exc!r}") from exc
@@ -779,31 +438,5 @@ class HammingIndex(SignalIndex):
             with index._lock:
                 seg = Segment(np.ascontiguousarray(codes, np.uint64).reshape(-1, index.words),
                               refs, banks, bits, index.typical_r)
-                index._view = _View((seg,), index._view.delta)
+                index._view = View((seg,), index._view.delta)
         return index
-
-
-def _check_tables(t: kernel.Tables, n: int, bits: int) -> None:
-    """Bounds the compiled kernel relies on (a snapshot is data, not trusted code)."""
-    m = len(t.coff)
-    if not (len(t.cbits) == len(t.tab_off) == m and t.ids.shape == (m, n)):
-        raise ValueError("multi-index tables have inconsistent shapes")
-    for i in range(m):
-        off, width, start = int(t.coff[i]), int(t.cbits[i]), int(t.tab_off[i])
-        if not (0 <= off and 1 <= width <= 30 and off + width <= bits and start >= 0
-                and start + (1 << width) + 1 <= len(t.offsets)):
-            raise ValueError(f"multi-index chunk {i} is out of bounds")
-        table = t.offsets[start:start + (1 << width) + 1]
-        if table[0] != 0 or table[-1] != n or bool(np.any(table[1:] < table[:-1])):
-            raise ValueError(f"multi-index chunk {i} has invalid bucket offsets")
-    if n and m and int(t.ids.max()) >= n:
-        raise ValueError("multi-index ids point outside the segment")
-
-
-def _concat(results: list[SearchResult], with_codes: bool) -> SearchResult:
-    q = np.concatenate([r.query for r in results])
-    refs = np.concatenate([r.refs for r in results])
-    banks = np.concatenate([r.banks for r in results])
-    dist = np.concatenate([r.dist for r in results])
-    codes = np.concatenate([r.codes for r in results if r.codes is not None]) if with_codes else None
-    return SearchResult(q, refs, banks, dist, codes)

@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from warding.matching import kernel
-from warding.matching.engine import EntryMeta, MatchCore
+from warding.matching.engine import MatchCore
+from warding.matching.entry_meta import EntryMeta
 from warding.signals.base import SignalType
 from warding.signals.compute import SignalValue
 

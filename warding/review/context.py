@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from warding.cases.claims import claim_active
 from warding.db.models import Case, ContentItem, Decision, Match, Signal, User
 
 # Signal types whose equal values mean "the same content". URLs are left out (two
@@ -47,8 +48,6 @@ def copies_of(session: Session, case_id: int) -> list[dict[str, Any]]:
     """Cases still waiting for review whose items are exact copies of this case's item
     (they share a file hash, a PDQ hash or the normalised text). Bulk decisions apply
     to these."""
-    from warding.cases.queries import claim_active
-
     case = session.get(Case, case_id)
     if case is None:
         return []

@@ -10,30 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warding.audit.log import record
-from warding.db.models import Case, Decision
+from warding.cases.categories import BANK_TO_POLICY, POLICY_CATEGORIES
+from warding.cases.claims import claim_active
+from warding.cases.queries import escalated_by
+from warding.db.models import Case, Decision, User
 from warding.errors import Conflict, InvalidInput, NotFound
 from warding.events import DecisionRecorded
 
-# Art. 2(7) of Regulation (EU) 2021/784, plus perpetrator material.
-POLICY_CATEGORIES = (
-    "incitement_glorification",
-    "solicitation_recruitment",
-    "instruction",
-    "threat",
-    "perpetrator_content",
-)
 # Art. 1(3): material disseminated for these purposes is not terrorist content.
 EXEMPTIONS = ("journalism", "research", "education", "art", "counter_speech")
-# Bank label categories (behaviour) mapped to the policy categories above.
-BANK_TO_POLICY = {
-    "glorification": "incitement_glorification",
-    "incitement": "incitement_glorification",
-    "recruitment": "solicitation_recruitment",
-    "solicitation": "solicitation_recruitment",
-    "instruction": "instruction",
-    "threat": "threat",
-    "perpetrator_content": "perpetrator_content",
-}
 Kind = Literal["decision", "appeal", "escalation"]
 
 
@@ -94,21 +79,8 @@ def current_decision(session: Session, case_id: int) -> Decision | None:
     ).scalar_one_or_none()
 
 
-def escalated_by(session: Session, case_id: int) -> int | None:
-    """Who asked for a second opinion on the case (its latest escalation), if anyone."""
-    return session.execute(
-        select(Decision.reviewer_id)
-        .where(Decision.case_id == case_id, Decision.kind == "escalation")
-        .order_by(Decision.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def _check_lock(session: Session, case: Case, reviewer_id: int | None) -> None:
     """A case claimed by someone else cannot be decided by anybody else while the claim lasts."""
-    from warding.cases.queries import claim_active
-    from warding.db.models import User
-
     if reviewer_id is None or case.assigned_to in (None, reviewer_id):
         return
     if claim_active(case):

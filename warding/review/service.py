@@ -9,6 +9,7 @@ from warding.audit.log import record
 from warding.db.engine import begin_write
 from warding.errors import Conflict, InvalidInput, WardingError
 from warding.events import BulkDecisionRecorded
+from warding.review.context import copies_of
 from warding.review.decisions import DecisionInput, decide
 
 MAX_BULK = 500
@@ -49,8 +50,6 @@ def record_bulk_decision(app: Any, case_id: int, copy_ids: list[int], d: Decisio
     event listing them all, in one transaction. A copy that cannot be decided now
     (claimed by someone else, decided meanwhile) is skipped and reported; the
     primary case must succeed or nothing is recorded."""
-    from warding.review.context import copies_of
-
     if d.kind != "decision":
         raise InvalidInput("a bulk decision is a first decision; appeal copies one by one")
     wanted = list(dict.fromkeys(i for i in copy_ids if i != case_id))

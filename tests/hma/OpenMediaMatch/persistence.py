@@ -16,7 +16,7 @@ from threatexchange.storage.interfaces import (
 from threatexchange.utils import dataclass_json
 
 from warding.app import Warding
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, create_bank, get_bank, update_bank
 from warding.banks.sources import signal_type_for
 from warding.exchanges.apis import BASE_FIELDS, installed

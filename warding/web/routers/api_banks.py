@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from warding.banks.formats import EntryRecord, FormatError
+from warding.banks.records import EntryRecord, FormatError
 from warding.banks.service import (
     add_records,
     create_bank,

@@ -6,8 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from warding.cases.queries import QueueFilter, case_detail, claim, list_cases, next_case, release
+from warding.cases.claims import claim, release
+from warding.cases.queries import QueueFilter, list_cases, next_case
 from warding.db.models import User
+from warding.review.case_view import case_detail
 from warding.review.context import copies_of
 from warding.review.decisions import DecisionInput
 from warding.review.service import record_bulk_decision, record_decision

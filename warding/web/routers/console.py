@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
+from warding.cases.categories import POLICY_CATEGORIES
 from warding.cases.queries import ORDERS, QueueFilter, list_cases, next_case
 from warding.db.models import User
 from warding.errors import InvalidInput
 from warding.review.context import copies_count
-from warding.review.decisions import POLICY_CATEGORIES
 from warding.review.wellness import status as wellness_status
 from warding.web.deps import SessionDep, require
 from warding.web.templating import flash, render

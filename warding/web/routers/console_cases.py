@@ -11,18 +11,15 @@ from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
 from warding.actions.notice import list_statements
-from warding.cases.queries import case_detail, claim, release
+from warding.cases.categories import POLICY_CATEGORIES
+from warding.cases.claims import claim, release
+from warding.cases.queries import escalated_by
 from warding.db.engine import savepoint
 from warding.db.models import User
 from warding.errors import InvalidInput, WardingError
+from warding.review.case_view import case_detail
 from warding.review.context import copies_of
-from warding.review.decisions import (
-    EXEMPTIONS,
-    POLICY_CATEGORIES,
-    DecisionInput,
-    escalated_by,
-    get_case,
-)
+from warding.review.decisions import EXEMPTIONS, DecisionInput, get_case
 from warding.review.service import record_bulk_decision, record_decision
 from warding.review.wellness import get_settings, record_view
 from warding.video.keyframes import key_frames

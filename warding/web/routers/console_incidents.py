@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from warding.accounts.roles import allowed
+from warding.cases.categories import POLICY_CATEGORIES
 from warding.db.models import ItemMedia, MediaObject, User
 from warding.errors import InvalidInput, WardingError
 from warding.incidents.chart import incident_chart
 from warding.incidents.clusters import clusters, decide_cluster
 from warding.incidents.protect import incident_stats, protect_events
 from warding.incidents.service import copies, create_incident, get_incident, list_incidents
-from warding.review.decisions import POLICY_CATEGORIES, DecisionInput
+from warding.review.decisions import DecisionInput
 from warding.review.wellness import get_settings
 from warding.web.deps import ActionsDep, SessionDep, WardingDep, require
 from warding.web.templating import flash, render

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from warding.accounts.service import UserView
 from warding.app import Warding
 from warding.banks.curation import remove_entries, set_entry_enabled, set_entry_note
-from warding.banks.formats import EntryRecord
+from warding.banks.records import EntryRecord
 from warding.banks.service import add_records, joined
 from warding.db.models import Bank, BankEntry, BankSignal
 from warding.signals.base import SignalType
