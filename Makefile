@@ -132,3 +132,11 @@ bench-ocr: $(STAMP) tesseract
 .PHONY: bench-classifier-variants
 bench-classifier-variants: $(STAMP)
 	$(BIN)/python -m benchmarks.classifier_variants
+
+# Issue 16: a fine-tuned transformer (all-MiniLM-L6-v2) as a second stage on the texts the
+# default scores high; installs the optional extra stage2 (PyTorch CPU) first. About 15
+# minutes; needs ../shared/data. Section of docs/benchmarks.md.
+.PHONY: bench-classifier-stage2
+bench-classifier-stage2: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[stage2]'
+	$(BIN)/python -m benchmarks.classifier_stage2
