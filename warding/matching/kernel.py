@@ -25,6 +25,7 @@ import numpy as np
 
 KernelName = Literal["auto", "c", "numpy"]
 
+_compiled: ModuleType | None
 try:  # built by setup.py; optional
     from warding.matching import _kernel as _compiled
 except ImportError:  # pragma: no cover - depends on the installation
