@@ -160,7 +160,7 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
                              "fpr": float(flags[neg].mean()) if neg.any() else None})
 
     # Calibration on the test accounts' tweets and news (the data's mix).
-    bins = []
+    bins: list[dict[str, float | None]] = []
     ece = 0.0
     edges = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     for lo, hi in zip(edges, edges[1:], strict=False):
