@@ -109,7 +109,7 @@ def write_stream(folder: Path, known: Image.Image) -> list[Path]:
     (media / "exact-copy.png").write_bytes(png_bytes(known))
     (media / "altered-copy.jpg").write_bytes(altered_copy(known))
     (media / "holiday.png").write_bytes(png_bytes(make_image(99)))
-    posts = [
+    posts: list[dict[str, str | list[str]]] = [
         {"id": f"demo-{i}", "account": f"user{i % 3}", "time": f"2026-11-{10 + i:02d}T12:00:00Z",
          "text": text, "url": f"https://forum.example.org/t/{i}"}
         for i, text in enumerate(ORDINARY_POSTS)

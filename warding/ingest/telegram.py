@@ -95,7 +95,7 @@ def flatten_text(value: Any) -> tuple[str, list[str]] | Reason:
 
 def entity_links(entities: Any) -> list[str]:
     """URLs of ``link`` (the text is the URL) and ``text_link`` (``href``) entities."""
-    links = []
+    links: list[str] = []
     if not isinstance(entities, list):
         return links
     for entity in entities:
