@@ -24,7 +24,6 @@ from warding.analytics.spread import Spread, spread
 from warding.analytics.survival import survival
 from warding.analytics.volume import volume
 
-
 _NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+%?( \(.*\))?$")
 
 
