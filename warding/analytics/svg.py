@@ -93,7 +93,7 @@ def line_chart(lines: Sequence[Line], *, label: str, y_label: str,
     """Time series as step lines with a hoverable dot per point, and dashed event lines."""
     pts = [p for line in lines for p in line.points]
     if not pts:
-        return _svg([f'<text x="20" y="40" fill="#555">No data for these filters.</text>'],
+        return _svg(['<text x="20" y="40" fill="#555">No data for these filters.</text>'],
                     width, 80, label)
     x0 = min(_ord(d) for d, _ in pts)
     x1 = max(_ord(d) for d, _ in pts)

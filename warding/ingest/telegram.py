@@ -110,9 +110,9 @@ def entity_links(entities: Any) -> list[str]:
             continue
         if isinstance(url, str) and url.strip():
             url = url.strip()
-            if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.I):
+            if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
                 url = "http://" + url
-            if re.match(r"https?://", url, re.I):
+            if re.match(r"https?://", url, re.IGNORECASE):
                 links.append(url)
     return links
 

@@ -82,8 +82,9 @@ _TEASER_RE = re.compile(
     + r")\s*(?:$|[:\-–—»|>›])",
     re.IGNORECASE,
 )
-_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
-_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)",
+                              re.IGNORECASE)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -203,7 +204,7 @@ def is_share_link(url: str) -> bool:
 def _http_url(value: Any) -> str | None:
     if isinstance(value, str):
         value = value.strip()
-        if re.match(r"https?://[^/\s]", value, re.I) and not re.search(r"\s", value):
+        if re.match(r"https?://[^/\s]", value, re.IGNORECASE) and not re.search(r"\s", value):
             return value
     return None
 

@@ -207,8 +207,8 @@ def exact_kind(signal_type: SignalType) -> Literal["hex", "text"]:
 
 
 # The engine's indexes (imported last: they subclass SignalIndex defined above).
-from warding.matching.exact import ExactIndex  # noqa: E402
-from warding.matching.mih import HammingIndex  # noqa: E402
+from warding.matching.exact import ExactIndex
+from warding.matching.mih import HammingIndex
 
 __all__ = ["BruteForceHammingIndex", "DictExactIndex", "ExactIndex", "HammingIndex", "IndexHit",
            "SignalIndex", "exact_kind", "index_for"]
