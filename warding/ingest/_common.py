@@ -158,7 +158,7 @@ def check_image(data: bytes, name: str, limits: Limits) -> Reason | None:
         return Reason(f"image refused as a possible decompression bomb: {exc}")
     except UnidentifiedImageError:
         return Reason(f"corrupt or truncated image: {name} is not a readable image")
-    except Exception as exc:  # Pillow raises many types for bad data
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad data
         return Reason(f"corrupt or truncated image: {exc or type(exc).__name__}")
     return None
 

@@ -298,7 +298,7 @@ class WebPageConnector(Connector):
                 favor_precision=True,
                 with_metadata=True,
             )
-        except Exception as exc:  # trafilatura/lxml may fail on odd markup
+        except Exception as exc:  # noqa: BLE001 - trafilatura/lxml may fail on odd markup
             return reject(ref, f"could not parse the page: {exc}")
         tree = _parse_tree(page)
         raw_text = getattr(doc, "text", None) if doc is not None else None
