@@ -72,9 +72,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from warding.pipeline.loader import shared_loader
 
     shared_loader(app.state.warding)  # intake's classifier loads in the background now
-    async with index_lifespan(app), _action_worker(app):
-        async with retro_lifespan(app):  # retroactive matching (issue 20)
-            yield
+    # retro_lifespan: retroactive matching (issue 20)
+    async with index_lifespan(app), _action_worker(app), retro_lifespan(app):
+        yield
 
 
 @asynccontextmanager
