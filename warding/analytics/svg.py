@@ -70,7 +70,7 @@ def _axes(body: list[str], x0: float, x1: float, y_max: float, width: int, heigh
         xv = x0 + (x1 - x0) * i / 5
         x = left + (right - left) * i / 5
         if x_is_date:
-            text = date.fromordinal(int(round(xv)) + date(1970, 1, 1).toordinal()).isoformat()
+            text = date.fromordinal(round(xv) + date(1970, 1, 1).toordinal()).isoformat()
         else:
             text = f"{xv:,.0f}"
         anchor = "start" if i == 0 else "end" if i == 5 else "middle"

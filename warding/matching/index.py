@@ -52,7 +52,7 @@ class DictExactIndex(SignalIndex):
         return self._count
 
 
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+_POPCOUNT8 = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
 
 def _popcount(words: np.ndarray) -> np.ndarray:
