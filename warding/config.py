@@ -12,6 +12,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+HmaRole = Literal["hasher", "matcher", "curator"]
+
+
+def _all_hma_roles() -> list[HmaRole]:
+    return ["hasher", "matcher", "curator"]
+
 
 class Settings(BaseSettings):
     """Every setting Warding reads. Each one is documented in docs/configuration.md."""
@@ -257,8 +263,8 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.0/8", "::1/128"],
         description="Networks (CIDR) whose clients need no key in HMA-compatible mode.",
     )
-    hma_roles: list[Literal["hasher", "matcher", "curator"]] = Field(
-        default_factory=lambda: ["hasher", "matcher", "curator"],
+    hma_roles: list[HmaRole] = Field(
+        default_factory=_all_hma_roles,
         description="HMA's roles this server plays: /h needs hasher, /m matcher, /c curator; "
                     "hashing files or URLs on /m and /c needs hasher too.",
     )

@@ -90,19 +90,19 @@ def _context(session: Session, decision: Decision) -> dict[str, Any]:
 def _origin(case: Case, context: dict[str, Any]) -> tuple[str, bool]:
     """How the content came to be assessed, in words; and whether on own initiative."""
     if context.get("source") == "removal_order":
-        return (f"was the subject of the removal order {context.get('order_reference')} issued by "
-                f"a competent authority of {context.get('member_state') or 'a Member State'} "
-                "under Art. 3 of Regulation (EU) 2021/784.", False)
+        return ((f"was the subject of the removal order {context.get('order_reference')} issued by "
+                 f"a competent authority of {context.get('member_state') or 'a Member State'} "
+                 "under Art. 3 of Regulation (EU) 2021/784."), False)
     if context.get("source") == "complaint":
-        return ("was assessed again after a complaint against its removal (Regulation (EU) "
-                "2021/784, Art. 10; Regulation (EU) 2022/2065, Art. 20).", False)
+        return (("was assessed again after a complaint against its removal (Regulation (EU) "
+                 "2021/784, Art. 10; Regulation (EU) 2022/2065, Art. 20)."), False)
     kinds = {str(r.get("kind")) for r in case.reasons or []}
     if "removal_order" in kinds:
         return ("was the subject of a removal order under Art. 3 of Regulation (EU) 2021/784.",
                 False)
     if "notice" in kinds:
-        return ("was reviewed after a notice of allegedly illegal content (Regulation (EU) "
-                "2022/2065, Art. 16).", False)
+        return (("was reviewed after a notice of allegedly illegal content (Regulation (EU) "
+                 "2022/2065, Art. 16)."), False)
     return "was reviewed on the service's own initiative, not after a notice.", True
 
 

@@ -116,7 +116,7 @@ def carriers(session: Session, *, level: str = "account", f: StatsFilter | None 
     per_group: Counter[str] = Counter()
     for a in ranked:
         assert a.first is not None and a.last is not None
-        group = sorted(a.groups.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        group = min(a.groups.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         name = a.name
         if pseudonymise and level == "account":
             per_group[group] += 1

@@ -200,15 +200,15 @@ def outlinks(session: Session, *, f: StatsFilter | None = None, group: bool = Tr
     items = with_links = 0
     for item in stream_items(session, f, with_links=True, facts=facts):
         items += 1
-        domains = {d for d in (domain_group(str(u), group=group) for u in item.outlinks
-                               if isinstance(u, str)) if d}
-        if not domains:
+        item_domains = {d for d in (domain_group(str(u), group=group) for u in item.outlinks
+                                    if isinstance(u, str)) if d}
+        if not item_domains:
             continue
         with_links += 1
-        counts.update(domains)
+        counts.update(item_domains)
         if by is not None:
             start = period_start(item.time.date(), by)
-            for d in domains:
+            for d in item_domains:
                 timeline[(d, start)] += 1
     total = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -208,7 +208,7 @@ def _accounts(session: Session, f: StatsFilter, facts: ItemFacts, split_by: str,
             acc.first, acc.last = min(acc.first, item.time), max(acc.last, item.time)
             acc.keys[key] += 1
     gone, _online = _liveness(session, "account")
-    groups = {ident: sorted(acc.keys.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    groups = {ident: min(acc.keys.items(), key=lambda kv: (-kv[1], kv[0]))[0]
               for ident, acc in accounts.items()}
     ends: dict[str, datetime] = {}
     for ident, acc in accounts.items():

@@ -70,7 +70,7 @@ def _axes(body: list[str], x0: float, x1: float, y_max: float, width: int, heigh
         xv = x0 + (x1 - x0) * i / 5
         x = left + (right - left) * i / 5
         if x_is_date:
-            text = date.fromordinal(int(round(xv)) + date(1970, 1, 1).toordinal()).isoformat()
+            text = date.fromordinal(round(xv) + date(1970, 1, 1).toordinal()).isoformat()
         else:
             text = f"{xv:,.0f}"
         anchor = "start" if i == 0 else "end" if i == 5 else "middle"
@@ -93,7 +93,7 @@ def line_chart(lines: Sequence[Line], *, label: str, y_label: str,
     """Time series as step lines with a hoverable dot per point, and dashed event lines."""
     pts = [p for line in lines for p in line.points]
     if not pts:
-        return _svg([f'<text x="20" y="40" fill="#555">No data for these filters.</text>'],
+        return _svg(['<text x="20" y="40" fill="#555">No data for these filters.</text>'],
                     width, 80, label)
     x0 = min(_ord(d) for d, _ in pts)
     x1 = max(_ord(d) for d, _ in pts)

@@ -80,7 +80,7 @@ def _read_jsonl(lines: Iterable[str], name: str) -> Iterator[EntryRecord | Forma
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
-                raise ValueError("a line must be a JSON object")
+                raise ValueError("a line must be a JSON object")  # noqa: TRY004 - bad input data, caught below as a FormatError
             raw_signals = obj.get("signals")
             if raw_signals is None and "signal_type" in obj:
                 raw_signals = [{"type": obj["signal_type"], "value": obj.get("value")}]
@@ -90,11 +90,11 @@ def _read_jsonl(lines: Iterable[str], name: str) -> Iterator[EntryRecord | Forma
             for s in raw_signals:
                 if not isinstance(s, dict) or not isinstance(s.get("type"), str) \
                         or not isinstance(s.get("value"), str):
-                    raise ValueError("each signal needs string 'type' and 'value'")
+                    raise ValueError("each signal needs string 'type' and 'value'")  # noqa: TRY004 - bad input data, caught below as a FormatError
                 signals.append((s["type"], s["value"]))
             labels = obj.get("labels") or {}
             if not isinstance(labels, dict):
-                raise ValueError("'labels' must be an object")
+                raise ValueError("'labels' must be an object")  # noqa: TRY004 - bad input data, caught below as a FormatError
             yield EntryRecord(
                 signals=signals,
                 labels=labels,
@@ -126,7 +126,7 @@ def _read_csv(lines: Iterable[str], name: str) -> Iterator[Record]:
         try:
             labels = json.loads(row["labels"]) if row.get("labels") else {}
             if not isinstance(labels, dict):
-                raise ValueError("'labels' must be a JSON object")
+                raise ValueError("'labels' must be a JSON object")  # noqa: TRY004 - bad input data, caught below as a FormatError
             for key in ("group", "category"):
                 if row.get(key):
                     labels.setdefault(key, row[key])

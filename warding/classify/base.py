@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-
 #: Score at or above which a classifier without a threshold of its own flags a text.
 DEFAULT_THRESHOLD = 0.8
 

@@ -425,13 +425,14 @@ class BaselineClassifier(Classifier):
         names = self._name_columns(grams, wanted)
         out: list[dict[str, Any]] = []
         for i, row_wanted in enumerate(wanted):
-            items = [[" | ".join(names[i].get(col, ["?"])), round(w, 4)]
-                     for col, w in row_wanted.items()]
+            items: list[list[Any]] = [[" | ".join(names[i].get(col, ["?"])), round(w, 4)]
+                                      for col, w in row_wanted.items()]
             if self.uses_embeddings:
                 items.append(["[sentence embedding]", round(float(emb_push[i]), 4)])
             up = sorted((it for it in items if it[1] > 0), key=lambda it: -it[1])[:TOP_FEATURES]
-            down = sorted((it for it in items if it[1] < 0), key=lambda it: it[1])[:DOWN_FEATURES]
-            out.append({"top_features": up, "down_features": down})
+            down_items = sorted((it for it in items if it[1] < 0),
+                                key=lambda it: it[1])[:DOWN_FEATURES]
+            out.append({"top_features": up, "down_features": down_items})
         return out
 
     def _name_columns(

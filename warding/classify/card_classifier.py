@@ -65,8 +65,8 @@ def target_checks(flags: dict[str, list[int]], mt_ok: bool) -> list[tuple[str, s
     for key, label in (("news_relay", "news relays flagged ≤ 10%"),
                        ("other_posts", "other posts flagged ≤ 3%"),
                        ("everyday", "ordinary tweets flagged ≤ 2%"),
-                       ("stance", "stance suite (counter-speech, condemnation, news leads, "
-                                  "religious speech) flagged ≤ 5%"),
+                       ("stance", ("stance suite (counter-speech, condemnation, news leads, "
+                                   "religious speech) flagged ≤ 5%")),
                        ("news", "journalism (news items) flagged ≤ 1%")):
         r = rate(flags, key)
         k, n = flags.get(key, (0, 0))
@@ -148,10 +148,10 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
     lines = [
         f"## Classifier `{name}` ({title})",
         "",
-        f"Model `{r['model']}`: {r['n_train']:,} training examples, {r['n_test']:,} test "
-        f"examples from held-out accounts. Decision threshold **{r['threshold']:.4f}** on the "
-        "calibrated score (chosen on the out-of-fold scores of the training accounts; "
-        "`WARDING_CLASSIFIER_THRESHOLD` overrides it).",
+        (f"Model `{r['model']}`: {r['n_train']:,} training examples, {r['n_test']:,} test "
+         f"examples from held-out accounts. Decision threshold **{r['threshold']:.4f}** on the "
+         "calibrated score (chosen on the out-of-fold scores of the training accounts; "
+         "`WARDING_CLASSIFIER_THRESHOLD` overrides it)."),
         "",
         "Labels: " + ", ".join(f"`{lab}`" for lab in r["labels"]) + ". Not supported by the "
         "data, so not learned (groups in the data): "
@@ -161,24 +161,24 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         "",
         "### Base rate: what the threshold means on a platform",
         "",
-        "Per 100,000 posts of a platform's stream with the given share of terrorist content, "
-        "using the held-out recall on propaganda posts and the flag rate on held-out ordinary "
-        "tweets as the false-positive rate of the rest of the stream. Every flagged post is a "
-        "case for a person; nothing is removed automatically. The other rows show the "
-        "thresholds at which the *held-out* recall would be 0.80–0.95 (read off the test "
-        "accounts, so for information only: the default is chosen without them).",
+        ("Per 100,000 posts of a platform's stream with the given share of terrorist content, "
+         "using the held-out recall on propaganda posts and the flag rate on held-out ordinary "
+         "tweets as the false-positive rate of the rest of the stream. Every flagged post is a "
+         "case for a person; nothing is removed automatically. The other rows show the "
+         "thresholds at which the *held-out* recall would be 0.80–0.95 (read off the test "
+         "accounts, so for information only: the default is chosen without them)."),
         "",
         *base_rate_section(c["base_rate"]),
         "",
         "### Flagged share per set",
         "",
-        "Test accounts (per-post labels), news items and forum users of the test groups, and "
-        "the probe sets used for nothing but figures: the held-out quarter of the ordinary "
-        "tweets, the held-out half of the Tatoeba sentences (Russian and Turkish are in no "
-        "training tweet) and the stance suite. The rows `labelled with high / low confidence` "
-        "split a per-post label by how sure its reader was (the guide's `low`: ambiguous, "
-        "truncated, a bare link, a language read less surely); the shared data's two human "
-        "readers disagreed only where one of them said `low`.",
+        ("Test accounts (per-post labels), news items and forum users of the test groups, and "
+         "the probe sets used for nothing but figures: the held-out quarter of the ordinary "
+         "tweets, the held-out half of the Tatoeba sentences (Russian and Turkish are in no "
+         "training tweet) and the stance suite. The rows `labelled with high / low confidence` "
+         "split a per-post label by how sure its reader was (the guide's `low`: ambiguous, "
+         "truncated, a bare link, a language read less surely); the shared data's two human "
+         "readers disagreed only where one of them said `low`."),
         "",
         *_set_table(r["flags"]),
         "",
@@ -194,13 +194,13 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
                          f"{m['support']:,} |")
     lines += [
         "",
-        "`reporting` holds the news items and the pro-ISIS accounts' news relays; `other` "
-        "everything else that is not propaganda.",
+        ("`reporting` holds the news items and the pro-ISIS accounts' news relays; `other` "
+         "everything else that is not propaganda."),
         "",
         "### Per language (test examples + probe sets; language by the language-ID model)",
         "",
-        "Languages with fewer than 20 examples are left out. `unknown`: nothing left to "
-        "identify after cleaning, or no confident language.",
+        ("Languages with fewer than 20 examples are left out. `unknown`: nothing left to "
+         "identify after cleaning, or no confident language."),
         "",
         "| language | examples | violating | precision | recall | F1 | flagged non-violating |",
         "|---|---|---|---|---|---|---|",
@@ -214,10 +214,10 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         "",
         f"### Calibration (test examples; expected calibration error {cal['ece']:.4f})",
         "",
-        "Scores are Platt-scaled on out-of-fold scores of the training accounts, so they are "
-        f"probabilities for the *data's mix* (the test examples are {_pct(cal['prevalence'], 2)} "
-        "propaganda), not for a platform's stream, where terrorist content is far rarer (see "
-        "the base-rate table).",
+        ("Scores are Platt-scaled on out-of-fold scores of the training accounts, so they are "
+         f"probabilities for the *data's mix* (the test examples are {_pct(cal['prevalence'], 2)} "
+         "propaganda), not for a platform's stream, where terrorist content is far rarer (see "
+         "the base-rate table)."),
         "",
         "| score bin | items | mean score | share propaganda |",
         "|---|---|---|---|",
@@ -230,12 +230,12 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         "",
         "### Shortcut test: form alone must not move the score",
         "",
-        f"{sc['n']:,} texts (the test accounts' tweets and held-out ordinary tweets), each "
-        "scored as it is and after an edit of its form only. The cleaning removes links, "
-        "`http` placeholders, mentions, `RT`, hashtag signs and emoji before any feature is "
-        "computed, so these edits must change nothing. Writing a text twice keeps the same "
-        "n-grams (presence is counted, not frequency, and each block is l2-normalised) but "
-        "for the one word pair across the seam: it may move a score a little, never much.",
+        (f"{sc['n']:,} texts (the test accounts' tweets and held-out ordinary tweets), each "
+         "scored as it is and after an edit of its form only. The cleaning removes links, "
+         "`http` placeholders, mentions, `RT`, hashtag signs and emoji before any feature is "
+         "computed, so these edits must change nothing. Writing a text twice keeps the same "
+         "n-grams (presence is counted, not frequency, and each block is l2-normalised) but "
+         "for the one word pair across the seam: it may move a score a little, never much."),
         "",
         "| edit | largest score change | flag changed | AUC after the edit |",
         "|---|---|---|---|",
@@ -257,9 +257,9 @@ def classifier_section(name: str, c: dict[str, Any]) -> list[str]:
         "",
         "### Machine-translated news check",
         "",
-        "A neutral news paragraph about ISIS online recruitment (researchers, police, platforms; "
-        "no propaganda), written for this project with share-button boilerplate "
-        "(`warding/classify/mt_news.py`), translated by hand into six languages.",
+        ("A neutral news paragraph about ISIS online recruitment (researchers, police, platforms; "
+         "no propaganda), written for this project with share-button boilerplate "
+         "(`warding/classify/mt_news.py`), translated by hand into six languages."),
         "",
         "| language | label | score | flagged |",
         "|---|---|---|---|",
@@ -281,10 +281,10 @@ def crossval_section(cv: dict[str, Any]) -> list[str]:
     lines = [
         f"## Cross-validation ({k} account folds)",
         "",
-        f"The whole training procedure is run {k} times, each time holding out another fifth "
-        "of the groups (accounts; news items, forum users and ordinary tweets are their own "
-        "groups), so every labelled post is tested exactly once. The pooled row is the "
-        "sturdier estimate; where it and the single split disagree, believe it.",
+        (f"The whole training procedure is run {k} times, each time holding out another fifth "
+         "of the groups (accounts; news items, forum users and ordinary tweets are their own "
+         "groups), so every labelled post is tested exactly once. The pooled row is the "
+         "sturdier estimate; where it and the single split disagree, believe it."),
         "",
         "| classifier | fold | threshold | " + " | ".join(CV_SETS) + " | worst language |",
         "|---|---|---|" + "---|" * len(CV_SETS) + "---|",

@@ -32,11 +32,14 @@ def cross_validate(data_dir: Path, classifier: str, k: int = FOLDS) -> dict[str,
     classes, _ = supported_labels((ex.label, ex.group) for ex in examples)
     folds = fold_of_groups([replace(ex, label=fold(ex.label, classes)) for ex in examples], k,
                            SEED)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(k):
+            def in_fold(g: str, i: int = i) -> bool:
+                return folds.get(g) == i
+
             report = train(data_dir, Path(tmp) / str(i), classifier=classifier,
-                           test_groups=lambda g, i=i: folds.get(g) == i)
+                           test_groups=in_fold)
             rows.append({"fold": i, "threshold": report.threshold, "flags": report.flags})
     pooled = pool(*(row["flags"] for row in rows))
     return {"k": k, "folds": rows, "pooled": dict(pooled)}

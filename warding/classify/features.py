@@ -53,7 +53,8 @@ from warding.signals.normalize import fold_token, strip_invisible
 #: Bump when clean_text changes: a model trained with another version is refused.
 PREPROCESS_VERSION = 3
 
-_URL = re.compile(r"(?:\bhttps?:/*|\bwww\.)\S*|\S*account/suspended\S*|\bt\.co/\S*", re.I)
+_URL = re.compile(r"(?:\bhttps?:/*|\bwww\.)\S*|\S*account/suspended\S*|\bt\.co/\S*",
+                  re.IGNORECASE)
 _RETWEET = re.compile(r"\bRT\s*@\w+:?")
 _LEADING_RT = re.compile(r"^(?:\s*(?:RT\b|:))+")
 _MENTION = re.compile(r"@\w+")
@@ -61,7 +62,7 @@ _HASHTAG = re.compile(r"[#\uff03]+(\w+)")
 _LONE_SIGN = re.compile(r"[#\uff03]+(?!\w)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: ``http``/``https`` left where a link was (XLM-T's placeholder), also glued to a word.
-_HTTP = re.compile(r"https?(?![a-z])", re.I)
+_HTTP = re.compile(r"https?(?![a-z])", re.IGNORECASE)
 _ELLIPSIS = re.compile("\u2026")
 
 
@@ -167,7 +168,7 @@ class NgramHasher:
 
 def display_gram(gram: str) -> str:
     """An n-gram as a person reads it: word n-grams without their mark."""
-    return gram[len(WORD_MARK):] if gram.startswith(WORD_MARK) else gram
+    return gram.removeprefix(WORD_MARK)
 
 
 class TextFeatures:

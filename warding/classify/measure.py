@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -160,10 +161,10 @@ def classifier_figures(data_dir: Path, models_dir: Path, report: TrainReport) ->
                              "fpr": float(flags[neg].mean()) if neg.any() else None})
 
     # Calibration on the test accounts' tweets and news (the data's mix).
-    bins = []
+    bins: list[dict[str, float | None]] = []
     ece = 0.0
     edges = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in itertools.pairwise(edges):
         m = (t_scores >= lo) & ((t_scores < hi) if hi < 1.0 else (t_scores <= hi))
         if m.any():
             mean_s, observed = float(t_scores[m].mean()), float(truth[m].mean())
@@ -252,7 +253,7 @@ def choose_threshold(pairs: list[Any], target_fmr: float = TARGET_FMR) -> float:
     neg = np.sort(sims[unrelated & same])[::-1]
     if not len(neg):
         raise ValueError("no unrelated sentence pairs to choose a threshold on")
-    k = int(math.floor(target_fmr * len(neg)))
+    k = math.floor(target_fmr * len(neg))
     t = float(neg[min(k, len(neg) - 1)])
     return math.floor(t * 1000) / 1000 + 0.001
 

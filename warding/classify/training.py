@@ -322,7 +322,7 @@ def _out_of_fold(cls: type[BaselineClassifier], examples: Sequence[Example], dat
     z = np.zeros(len(examples))
     for k in sorted(set(index.tolist())):
         inside, outside = np.flatnonzero(index != k), np.flatnonzero(index == k)
-        fitted = _fit([examples[i] for i in inside], data.rows(inside), classes,
+        fitted = _fit([examples[int(i)] for i in inside], data.rows(inside), classes,
                       cls.uses_embeddings)
         model = fitted.model(cls, classes)
         part = data.rows(outside)
@@ -410,7 +410,7 @@ def train(
                           Path(data_dir) / POST_LABELS[0] / POST_LABELS[1], PROJECT_POST_LABELS)
               if p is not None and p.is_file()]
     sources = [{"file": f"{p.parent.name}/{p.name}", "sha256": _sha256(p)} for p in files]
-    metadata = {
+    metadata: dict[str, Any] = {
         "training": {
             "procedure": (
                 "labels the data supports; "

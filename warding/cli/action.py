@@ -19,7 +19,6 @@ def run(
 ) -> None:
     """Run every due action once (retries included) and send due webhook events; for use from cron when no server runs."""
     from warding.actions.executor import run_pending
-
     from warding.intake.outbox import deliver_due
 
     w = get_app(ctx)

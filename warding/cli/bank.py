@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from warding.cli.common import emit_json, err_console, friendly_errors, get_app
 
 app = typer.Typer(help="Banks of known content.", no_args_is_help=True)
 
-LabelOpt = Annotated[Optional[list[str]], typer.Option("--label", help="Label key=value (repeatable), e.g. group=X, category=recruitment.")]  # noqa: UP007
+LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="Label key=value (repeatable), e.g. group=X, category=recruitment.")]
 ProvOpt = Annotated[str, typer.Option("--provenance", help="Where this material comes from.")]
 
 
@@ -21,7 +21,7 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name.")],
     description: Annotated[str, typer.Option("--description", help="What the bank holds.")] = "",
-    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="Per-signal threshold TYPE=N, e.g. pdq=31 or text_semantic=0.6 (repeatable).")] = None,  # noqa: UP007
+    threshold: Annotated[list[str] | None, typer.Option("--threshold", help="Per-signal threshold TYPE=N, e.g. pdq=31 or text_semantic=0.6 (repeatable).")] = None,
     auto_action: Annotated[bool, typer.Option("--auto-action", help="Act on matches without human review (use with care).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -45,10 +45,10 @@ def create(
 def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name.")],
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders of known content.")] = None,  # noqa: UP007
-    text: Annotated[Optional[str], typer.Option("--text", help="Known text.")] = None,  # noqa: UP007
-    url: Annotated[Optional[str], typer.Option("--url", help="Known URL.")] = None,  # noqa: UP007
-    hash_: Annotated[Optional[list[str]], typer.Option("--hash", help="Raw hash TYPE:VALUE, e.g. pdq:9a3f… (repeatable).")] = None,  # noqa: UP007
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of known content.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Known text.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Known URL.")] = None,
+    hash_: Annotated[list[str] | None, typer.Option("--hash", help="Raw hash TYPE:VALUE, e.g. pdq:9a3f… (repeatable).")] = None,
     label: LabelOpt = None,
     provenance: ProvOpt = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -118,7 +118,7 @@ def import_(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name (created if missing).")],
     file: Annotated[Path, typer.Argument(help="JSONL, CSV, 'TYPE VALUE' lines or TCAP file.")],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl, csv, lines or tcap (default: by extension and content).")] = None,  # noqa: UP007
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv, lines or tcap (default: by extension and content).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     no_retro: Annotated[bool, typer.Option("--no-retro", help="Do not match stored items against the imported entries (retroactive matching, docs/incidents.md).")] = False,
 ) -> None:
@@ -163,7 +163,7 @@ def export(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Bank name.")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or lines.")] = "jsonl",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,  # noqa: UP007
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export a bank's hashes and labels (never content)."""
     from warding.banks.formats import write_records
@@ -208,8 +208,8 @@ def list_(
 
 
 # -- retroactive matching (issue 20, docs/incidents.md) -------------------------------------
-from warding.cli.retro import echo_retro as _echo_retro  # noqa: E402
-from warding.cli.retro import retro as _retro_command  # noqa: E402
-from warding.cli.retro import retro_after as _retro_after  # noqa: E402
+from warding.cli.retro import echo_retro as _echo_retro
+from warding.cli.retro import retro as _retro_command
+from warding.cli.retro import retro_after as _retro_after
 
 app.command("retro")(_retro_command)

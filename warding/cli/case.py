@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,8 +38,8 @@ def decide(
     case_id: Annotated[int, typer.Argument(help="Case number.")],
     violating: Annotated[bool, typer.Option("--violating/--not-violating", help="The outcome.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded and audited).")],
-    category: Annotated[Optional[str], typer.Option("--category", help="Policy category if violating.")] = None,  # noqa: UP007
-    exemption: Annotated[Optional[str], typer.Option("--exemption", help="journalism, research, education, art or counter_speech.")] = None,  # noqa: UP007
+    category: Annotated[str | None, typer.Option("--category", help="Policy category if violating.")] = None,
+    exemption: Annotated[str | None, typer.Option("--exemption", help="journalism, research, education, art or counter_speech.")] = None,
     appeal: Annotated[bool, typer.Option("--appeal", help="Reverse the current decision on appeal.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

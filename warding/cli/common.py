@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def get_app(ctx: typer.Context) -> Warding:
     obj = ctx.find_root().obj
     if not isinstance(obj, Warding):
-        raise RuntimeError("the warding app was not created")
+        raise RuntimeError("the warding app was not created")  # noqa: TRY004 - a setup fault
     return obj
 
 

@@ -74,7 +74,7 @@ def verify(
     folder = w.settings.index_dir
     for path in sorted(folder.glob("*.widx")) if folder.is_dir() else []:
         try:
-            meta, arrays = read_index(path)
+            meta, _arrays = read_index(path)
             results.append({"file": str(path), "ok": True, "entries": meta.get("entries"),
                             "watermark": meta.get("watermark")})
         except IndexFileError as exc:

@@ -188,19 +188,21 @@ def scan(
     from warding.pipeline.scan import scan_paths
 
     w = get_app(ctx)
-    with friendly_errors():
-        with Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console(), transient=True,
-                      disable=not sys.stderr.isatty()) as progress:
-            task = progress.add_task("scan", total=None)
-            if dask is not None:
-                from warding.cli.scan_dask import scan_with_dask
+    with (
+        friendly_errors(),
+        Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                 console=err_console(), transient=True,
+                 disable=not sys.stderr.isatty()) as progress,
+    ):
+        task = progress.add_task("scan", total=None)
+        if dask is not None:
+            from warding.cli.scan_dask import scan_with_dask
 
-                summary = scan_with_dask(w, dask, paths, source, partition_bytes,
-                                         progress=lambda n: progress.advance(task, n))
-            else:
-                summary = scan_paths(w, paths, source, defer_classifier=True,
+            summary = scan_with_dask(w, dask, paths, source, partition_bytes,
                                      progress=lambda n: progress.advance(task, n))
+        else:
+            summary = scan_paths(w, paths, source, defer_classifier=True,
+                                 progress=lambda n: progress.advance(task, n))
     if as_json:
         emit_json(summary.as_json())
         return

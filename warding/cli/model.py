@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,7 @@ app = typer.Typer(help="The text classifier.", no_args_is_help=True)
 @app.command("train")
 def train(
     ctx: typer.Context,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,  # noqa: UP007
+    data: Annotated[Path | None, typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,
     classifier: Annotated[str, typer.Option("--classifier", help="baseline (char n-grams) or hybrid (+ multilingual embeddings).")] = "baseline",
     from_decisions: Annotated[bool, typer.Option("--from-decisions", help="Add every decided case's text and label to the training data.")] = False,
     hold_out: Annotated[bool, typer.Option("--hold-out", help="Keep 30% of the accounts out of training and report figures on them (default: every account trains; figures are out-of-fold).")] = False,
@@ -39,7 +39,7 @@ def train(
 @app.command("card")
 def card(
     ctx: typer.Context,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,  # noqa: UP007
+    data: Annotated[Path | None, typer.Option("--data", help="Data sets folder (default: ../shared/data).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write.")] = Path("docs/model-card.md"),
     as_json: Annotated[bool, typer.Option("--json", help="Also print the figures as JSON.")] = False,
 ) -> None:

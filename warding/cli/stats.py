@@ -316,7 +316,8 @@ def event_add(
     as_json: AsJson = False,
 ) -> None:
     """Add a dated event (a battle, an attack, a takedown campaign) to the charts."""
-    from warding.analytics.annotations import add_event, as_json as event_json
+    from warding.analytics.annotations import add_event
+    from warding.analytics.annotations import as_json as event_json
     from warding.analytics.common import parse_day
 
     w = get_app(ctx)
@@ -364,6 +365,6 @@ def event_remove(
 
 
 # -- incidents (issue 20, docs/incidents.md) ------------------------------------------------
-from warding.cli.incident import stats_incident as _stats_incident  # noqa: E402
+from warding.cli.incident import stats_incident as _stats_incident
 
 app.command("incident")(_stats_incident)

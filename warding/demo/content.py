@@ -14,21 +14,21 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 KNOWN_TEXTS = (
-    "Placeholder known item one: the quarterly garden club newsletter announces the "
-    "spring seed swap on Saturday morning at the community hall near the river.",
-    "Placeholder known item two: a recipe for lentil soup with carrots, cumin and lemon, "
-    "simmered for forty minutes and served with warm flat bread.",
+    ("Placeholder known item one: the quarterly garden club newsletter announces the "
+     "spring seed swap on Saturday morning at the community hall near the river."),
+    ("Placeholder known item two: a recipe for lentil soup with carrots, cumin and lemon, "
+     "simmered for forty minutes and served with warm flat bread."),
 )
 
 # Hand-made translations of the known placeholder texts: they share no word with the
 # originals, so only cross-lingual semantic matching (text_semantic) can find them.
 TRANSLATED_POSTS = (
-    ("demo-fr", "Élément connu numéro un : la lettre trimestrielle du club de jardinage annonce "
-                "l'échange de graines de printemps samedi matin à la salle communale près de la "
-                "rivière."),
-    ("demo-es", "Elemento conocido número dos: una receta de sopa de lentejas con zanahorias, "
-                "comino y limón, cocida a fuego lento durante cuarenta minutos y servida con pan "
-                "plano caliente."),
+    ("demo-fr", ("Élément connu numéro un : la lettre trimestrielle du club de jardinage annonce "
+                 "l'échange de graines de printemps samedi matin à la salle communale près de la "
+                 "rivière.")),
+    ("demo-es", ("Elemento conocido número dos: una receta de sopa de lentejas con zanahorias, "
+                 "comino y limón, cocida a fuego lento durante cuarenta minutos y servida con pan "
+                 "plano caliente.")),
 )
 
 ORDINARY_POSTS = (
@@ -109,7 +109,7 @@ def write_stream(folder: Path, known: Image.Image) -> list[Path]:
     (media / "exact-copy.png").write_bytes(png_bytes(known))
     (media / "altered-copy.jpg").write_bytes(altered_copy(known))
     (media / "holiday.png").write_bytes(png_bytes(make_image(99)))
-    posts = [
+    posts: list[dict[str, str | list[str]]] = [
         {"id": f"demo-{i}", "account": f"user{i % 3}", "time": f"2026-11-{10 + i:02d}T12:00:00Z",
          "text": text, "url": f"https://forum.example.org/t/{i}"}
         for i, text in enumerate(ORDINARY_POSTS)

@@ -20,7 +20,7 @@ import re
 import stat
 import warnings
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -158,7 +158,7 @@ def check_image(data: bytes, name: str, limits: Limits) -> Reason | None:
         return Reason(f"image refused as a possible decompression bomb: {exc}")
     except UnidentifiedImageError:
         return Reason(f"corrupt or truncated image: {name} is not a readable image")
-    except Exception as exc:  # Pillow raises many types for bad data
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad data
         return Reason(f"corrupt or truncated image: {exc or type(exc).__name__}")
     return None
 
@@ -198,13 +198,13 @@ def parse_time(value: Any) -> datetime | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _from_epoch(seconds: float) -> datetime | None:
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -76,7 +76,7 @@ def _opt_str(record: dict[str, Any], key: str, numbers: bool = False) -> str | N
     return Reason(f"field {key!r} must be {expected}, got {type_name(value)}")
 
 
-def _number_text(value: int | float) -> str:
+def _number_text(value: float) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -95,7 +95,7 @@ def flatten_text(value: Any) -> tuple[str, list[str]] | Reason:
 
 def entity_links(entities: Any) -> list[str]:
     """URLs of ``link`` (the text is the URL) and ``text_link`` (``href``) entities."""
-    links = []
+    links: list[str] = []
     if not isinstance(entities, list):
         return links
     for entity in entities:
@@ -110,9 +110,9 @@ def entity_links(entities: Any) -> list[str]:
             continue
         if isinstance(url, str) and url.strip():
             url = url.strip()
-            if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.I):
+            if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
                 url = "http://" + url
-            if re.match(r"https?://", url, re.I):
+            if re.match(r"https?://", url, re.IGNORECASE):
                 links.append(url)
     return links
 

@@ -82,8 +82,9 @@ _TEASER_RE = re.compile(
     + r")\s*(?:$|[:\-–—»|>›])",
     re.IGNORECASE,
 )
-_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
-_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)",
+                              re.IGNORECASE)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -203,7 +204,7 @@ def is_share_link(url: str) -> bool:
 def _http_url(value: Any) -> str | None:
     if isinstance(value, str):
         value = value.strip()
-        if re.match(r"https?://[^/\s]", value, re.I) and not re.search(r"\s", value):
+        if re.match(r"https?://[^/\s]", value, re.IGNORECASE) and not re.search(r"\s", value):
             return value
     return None
 
@@ -297,7 +298,7 @@ class WebPageConnector(Connector):
                 favor_precision=True,
                 with_metadata=True,
             )
-        except Exception as exc:  # trafilatura/lxml may fail on odd markup
+        except Exception as exc:  # noqa: BLE001 - trafilatura/lxml may fail on odd markup
             return reject(ref, f"could not parse the page: {exc}")
         tree = _parse_tree(page)
         raw_text = getattr(doc, "text", None) if doc is not None else None

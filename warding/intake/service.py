@@ -72,7 +72,7 @@ def check_items(items: Any, max_items: int) -> list[Any]:
     return items
 
 
-def ingest(app: Any, source: str, records: Sequence[Any], *, actor: str,
+def ingest(app: Any, source: Any, records: Sequence[Any], *, actor: str,
            input_ref: str = "POST /api/items",
            media: list[MediaBlob] | None = None) -> IntakeResult:
     """Store a batch of posts; the answer lists every post in order. ``media``: the files

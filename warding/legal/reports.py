@@ -161,8 +161,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Transparency report on terrorist content, {r['year']}",
         "",
-        f"{r['hosting_service_provider'] or 'The service'} · period {r['period']['from']} to "
-        f"{r['period']['to']} (exclusive) · Regulation (EU) 2021/784, Art. 7",
+        (f"{r['hosting_service_provider'] or 'The service'} · period {r['period']['from']} to "
+         f"{r['period']['to']} (exclusive) · Regulation (EU) 2021/784, Art. 7"),
         "",
         "## (a) Measures to identify and remove terrorist content",
         "", r["measures"]["description"], "",
@@ -185,19 +185,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| {c['received']} | {c['reinstated']} | {c['rejected']} | {c['pending']} |",
         "", "## (e) Review proceedings (Art. 4 scrutiny)", "",
         "| requested | upheld | annulled |", "|---|---|---|",
-        f"| {r['review_proceedings']['scrutiny_requested']} | "
-        f"{r['review_proceedings']['upheld']} | {r['review_proceedings']['annulled']} |",
+        (f"| {r['review_proceedings']['scrutiny_requested']} | "
+         f"{r['review_proceedings']['upheld']} | {r['review_proceedings']['annulled']} |"),
         "", "## (f) Content reinstated after review proceedings", "",
         str(r["reinstated_after_review"]),
         "", "## (g) Content reinstated after a complaint", "",
         str(r["reinstated_after_complaint"]),
         "", "## Digital Services Act counts", "",
         "| | number | median time to act |", "|---|---|---|",
-        f"| removal orders | {dsa['orders']['received']} | "
-        f"{_hours(dsa['orders']['median_hours_to_act'])} |",
-        f"| notices (of which trusted flaggers) | {dsa['notices']['received']} "
-        f"({dsa['notices']['from_trusted_flaggers']}) | "
-        f"{_hours(dsa['notices']['median_hours_to_act'])} |",
+        (f"| removal orders | {dsa['orders']['received']} | "
+         f"{_hours(dsa['orders']['median_hours_to_act'])} |"),
+        (f"| notices (of which trusted flaggers) | {dsa['notices']['received']} "
+         f"({dsa['notices']['from_trusted_flaggers']}) | "
+         f"{_hours(dsa['notices']['median_hours_to_act'])} |"),
         f"| own-initiative restrictions | {dsa['own_initiative_restrictions']['total']} | |",
     ]
     for cat, n in sorted(dsa["own_initiative_restrictions"]["by_category"].items()):

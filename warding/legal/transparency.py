@@ -54,8 +54,8 @@ VISIBILITY = {"removed": "DECISION_VISIBILITY_CONTENT_REMOVED",
               "disabled": "DECISION_VISIBILITY_CONTENT_DISABLED"}
 
 ORDER_GROUND = ("illegal_content", f"{TCO}, Art. 3 (removal order)",
-                "terrorist content, as a competent authority of a Member State found in a "
-                "removal order")
+                ("terrorist content, as a competent authority of a Member State found in a "
+                 "removal order"))
 DEFAULT_GROUND = ("incompatible_with_terms", "the platform's terms of service",
                   "terrorist or violent extremist content")
 

@@ -74,8 +74,8 @@ def max_ref(index: Index) -> int:
 def live_refs(index: Index) -> tuple[Any, np.ndarray, np.ndarray]:
     if isinstance(index, HammingIndex):
         view = index._view
-        refs = [s.refs for s in view.segments] + [view.delta.refs[:view.delta.n]]
-        banks = [s.banks for s in view.segments] + [view.delta.banks[:view.delta.n]]
-        return None, np.concatenate(refs), np.concatenate(banks)
+        ref_parts = [s.refs for s in view.segments] + [view.delta.refs[:view.delta.n]]
+        bank_parts = [s.banks for s in view.segments] + [view.delta.banks[:view.delta.n]]
+        return None, np.concatenate(ref_parts), np.concatenate(bank_parts)
     _, _, refs, banks = index.live()
     return None, refs, banks

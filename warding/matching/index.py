@@ -52,7 +52,7 @@ class DictExactIndex(SignalIndex):
         return self._count
 
 
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+_POPCOUNT8 = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
 
 def _popcount(words: np.ndarray) -> np.ndarray:
@@ -207,8 +207,8 @@ def exact_kind(signal_type: SignalType) -> Literal["hex", "text"]:
 
 
 # The engine's indexes (imported last: they subclass SignalIndex defined above).
-from warding.matching.exact import ExactIndex  # noqa: E402
-from warding.matching.mih import HammingIndex  # noqa: E402
+from warding.matching.exact import ExactIndex
+from warding.matching.mih import HammingIndex
 
 __all__ = ["BruteForceHammingIndex", "DictExactIndex", "ExactIndex", "HammingIndex", "IndexHit",
            "SignalIndex", "exact_kind", "index_for"]

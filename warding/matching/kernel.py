@@ -25,6 +25,7 @@ import numpy as np
 
 KernelName = Literal["auto", "c", "numpy"]
 
+_compiled: ModuleType | None
 try:  # built by setup.py; optional
     from warding.matching import _kernel as _compiled
 except ImportError:  # pragma: no cover - depends on the installation
@@ -114,7 +115,7 @@ def popcount_rows(x: np.ndarray) -> np.ndarray:
     """Set bits per row of a 2-D uint64 array."""
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(x).sum(axis=1, dtype=np.int32)
-    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)  # numpy 1.x
+    table = np.array([i.bit_count() for i in range(256)], dtype=np.int32)  # numpy 1.x
     return table[np.ascontiguousarray(x).view(np.uint8)].reshape(len(x), -1).sum(axis=1)
 
 

@@ -28,6 +28,7 @@ next writer.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -68,7 +69,9 @@ def _le(arr: np.ndarray) -> np.ndarray:
 
 
 def _bytes(arr: np.ndarray) -> memoryview:
-    return memoryview(arr.reshape(-1)).cast("B") if arr.size else memoryview(b"")
+    # numpy's stubs declare ndarray.__buffer__ only for Python >= 3.12; arrays are buffers.
+    return (memoryview(arr.reshape(-1)).cast("B")  # type: ignore[arg-type]
+            if arr.size else memoryview(b""))
 
 
 def _crc(buf: memoryview) -> int:
@@ -180,7 +183,7 @@ def read_index(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header["meta"], arrays
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except FileNotFoundError:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ModelMissing
 from warding.cases.routing import RoutingPolicy
+from warding.classify.base import DEFAULT_THRESHOLD, Classifier, ModelMissing
 
 
 class ClassifierLoader:

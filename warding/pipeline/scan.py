@@ -73,7 +73,7 @@ def read_inputs(app: Any, paths: Sequence[Path], source: str) -> Iterator[RawIte
             continue
         try:
             yield from connector.read(path, source, app.limits)
-        except Exception as exc:  # a connector bug must not lose the rest of the batch
+        except Exception as exc:  # noqa: BLE001 - a connector bug must not lose the batch
             yield Rejection(str(path), f"{connector.name} connector failed: {exc}")
 
 

@@ -23,7 +23,6 @@ from sqlalchemy import Table, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from warding.db.jsonrows import json_insert, json_values
-
 from warding.db.models import Case, ContentItem, IngestRejection, MediaObject, utcnow
 
 ITEMS: Table = ContentItem.__table__  # type: ignore[assignment]

@@ -19,7 +19,8 @@ _HEX = frozenset(string.hexdigits.lower())
 def _validate_hex(value: str, length: int, name: str) -> str:
     """Lower-case, strip and check that ``value`` is ``length`` hex digits."""
     if not isinstance(value, str):
-        raise ValueError(f"{name} value must be a string, got {type(value).__name__}")
+        raise ValueError(  # noqa: TRY004 - the validators' contract is ValueError
+            f"{name} value must be a string, got {type(value).__name__}")
     norm = value.strip().lower()
     if len(norm) != length:
         raise ValueError(

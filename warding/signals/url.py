@@ -107,7 +107,8 @@ def canonical_url(url: str) -> str:
     or the host or port is invalid.
     """
     if not isinstance(url, str):
-        raise ValueError(f"URL must be a string, got {type(url).__name__}")
+        raise ValueError(  # noqa: TRY004 - documented: raises ValueError on bad input
+            f"URL must be a string, got {type(url).__name__}")
     raw = url.strip()
     if not raw:
         raise ValueError("empty URL")

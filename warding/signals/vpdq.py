@@ -159,7 +159,8 @@ class VPDQSignal(SignalType):
 
     def join(self, values: list[str]) -> str:
         frames = [f for v in values for f in frames_of(self.split(v))]  # frames or whole hashes
-        return to_json(sorted(frames, key=lambda f: f.timestamp))
+        ordered = sorted(frames, key=lambda f: f.timestamp)
+        return to_json(ordered)
 
     def index_key(self, value: str) -> str:
         return value[:64]

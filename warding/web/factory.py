@@ -13,19 +13,23 @@ from warding import __version__
 from warding.app import Warding
 from warding.web.errors import install_error_handlers
 from warding.web.index_keeper import lifespan as index_lifespan
+from warding.web.request_guard import RequestGuard, check_content_type
+from warding.web.retro_keeper import lifespan as retro_lifespan
 from warding.web.routers import (
     api_actions,
     api_audit,
+    api_bank_retro,
     api_banks,
     api_cases,
+    api_incidents,
     api_items,
     api_legal_complaints,
     api_legal_notices,
     api_legal_orders,
     api_legal_preservations,
     api_legal_reports,
-    api_legal_threats,
     api_legal_tdb,
+    api_legal_threats,
     api_match,
     api_me,
     api_statements,
@@ -35,6 +39,7 @@ from warding.web.routers import (
     console_actions,
     console_admin,
     console_cases,
+    console_incidents,
     console_legal,
     console_settings,
     hma_content,
@@ -47,9 +52,6 @@ from warding.web.routers import (
     stats,
     status,
 )
-from warding.web.request_guard import RequestGuard, check_content_type
-from warding.web.retro_keeper import lifespan as retro_lifespan
-from warding.web.routers import api_bank_retro, api_incidents, console_incidents  # issue 20
 from warding.web.security import SecurityHeadersMiddleware, session_secret
 from warding.web.templating import STATIC_DIR, make_templates
 
@@ -70,10 +72,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from warding.pipeline.loader import shared_loader
 
     shared_loader(app.state.warding)  # intake's classifier loads in the background now
-    async with index_lifespan(app):
-        async with _action_worker(app):
-            async with retro_lifespan(app):  # retroactive matching (issue 20)
-                yield
+    # retro_lifespan: retroactive matching (issue 20)
+    async with index_lifespan(app), _action_worker(app), retro_lifespan(app):
+        yield
 
 
 @asynccontextmanager

@@ -5,9 +5,8 @@ Revision ID: 0130
 Revises: 0105
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0130"
 down_revision = "0105"

@@ -5,9 +5,8 @@ Revision ID: 0150
 Revises: 0001
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0150"
 down_revision = "0001"
