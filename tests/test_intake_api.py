@@ -122,6 +122,10 @@ def test_limits_are_4xx_naming_the_reason(make: Any) -> None:
     assert r.status_code == 413 and "intake_max_body_bytes" in r.json()["detail"]
     r = send({"items": [post(1)]})
     assert r.status_code == 422 and "'source' is required" in r.json()["detail"]
+    for items in (None, 5, "p1", {"id": "p1"}):  # missing, a number, a string, an object
+        body = {"source": "s"} if items is None else {"source": "s", "items": items}
+        r = send(body)
+        assert r.status_code == 422 and "must be a list" in r.json()["detail"], items
     r = send([post(1)])
     assert r.status_code == 422 and "JSON object" in r.json()["detail"]
     r = send({"source": "s", "items": [post(1)], "extra": 1})

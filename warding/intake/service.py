@@ -11,7 +11,6 @@ polls it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,13 +71,15 @@ def check_items(items: Any, max_items: int) -> list[Any]:
     return items
 
 
-def ingest(app: Any, source: Any, records: Sequence[Any], *, actor: str,
+def ingest(app: Any, source: Any, records: Any, *, actor: str,
            input_ref: str = "POST /api/items",
            media: list[MediaBlob] | None = None) -> IntakeResult:
     """Store a batch of posts; the answer lists every post in order. ``media``: the files
-    of a single multipart upload (the one post then carries no inline media)."""
+    of a single multipart upload (the one post then carries no inline media). ``records``
+    is the request's ``items`` as sent: anything but a list (missing, a number, an object, a
+    string) is refused with :class:`InvalidInput` before any post is read."""
     source = check_source(source)
-    records = check_items(list(records), app.settings.intake_max_items)
+    records = check_items(records, app.settings.intake_max_items)
     reads: list[Read] = [to_item(r, i, source, app.limits, input_ref, media)
                          for i, r in enumerate(records)]
     pipeline = BulkPipeline(app, actor, wait=True, run_actions=False, loader=shared_loader(app))

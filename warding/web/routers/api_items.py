@@ -119,10 +119,7 @@ async def post_items(request: Request, w: WardingDep, user: Scanner,
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(map(repr, unknown))}: the body has "
                            "'source' and 'items'")
-    # Known bug (reported, not fixed here): a missing or non-iterable 'items' reaches
-    # ingest's list(records) and raises TypeError (a 500) instead of InvalidInput.
-    result = await run_in_threadpool(ingest, w, payload.get("source"),
-                                     payload.get("items"),  # type: ignore[arg-type]
+    result = await run_in_threadpool(ingest, w, payload.get("source"), payload.get("items"),
                                      actor=user.username)
     return _woken(result, actions)
 
