@@ -226,6 +226,40 @@ def test_text_semantic_entries_find_stored_posts(app_factory: Any) -> None:
     assert again.matches == 0
 
 
+def test_text_semantic_entries_find_text_read_from_stored_images(app_factory: Any) -> None:
+    """Text read from a stored post's image (``image_texts``) is compared too, as a live scan
+    compares it: the reason says ``origin: ocr``; a post matched by its own text and by its
+    image's text for the same entry gets one match."""
+    from warding.banks.service import add_records, create_bank, record_for_text
+    from warding.db.models_ocr import ImageTextRow
+    from warding.incidents.runs import run_for_bank
+    from warding.matching.semantic import add_bank_text
+
+    w = app_factory()
+    known = content.KNOWN_TEXTS[1]
+    in_image = _post(w, "p1", text="a photo from the weekend market")
+    both = _post(w, "p2", text=known.replace("forty", "thirty"))
+    _post(w, "p3", text="an unrelated sentence about trains and stations")
+    with w.transaction() as session:
+        for item_id in (in_image, both):
+            session.add(ImageTextRow(item_id=item_id, position=0, part=0, sha256="0" * 64,
+                                     name="a.png", text=known.replace("forty", "fifty"),
+                                     script="Latn", confidence=90.0, model="test"))
+        bank = create_bank(session, "texts", actor="test")
+        add_records(session, bank, [record_for_text(known, w.signal_types, {}, "")],
+                    w.signal_types, actor="test", how="add")
+        add_bank_text(w, session, bank, known)
+    run_for_bank(w, "texts")
+    with w.transaction() as session:
+        cases = {c.item_id: c for c in session.execute(select(Case)).scalars()}
+        assert set(cases) == {in_image, both}
+        (sem,) = [r for r in cases[in_image].reasons if r["signal_type"] == "text_semantic"]
+        assert sem["origin"] == "ocr" and sem["retroactive"] is True
+        semantic = session.execute(select(Match).where(
+            Match.item_id == both, Match.signal_type == "text_semantic")).scalars().all()
+        assert len(semantic) == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_background_worker_follows_the_feed_and_resumes(backend: str, app_factory: Any,
                                                         request: pytest.FixtureRequest) -> None:

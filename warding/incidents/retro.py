@@ -56,6 +56,8 @@ class Hit:
     query: str  # the stored item's value
     distance: float
     similarity: float | None = None
+    #: ``"ocr"`` when the item's image text matched (retroactive ``text_semantic``).
+    origin: str | None = None
 
 
 @dataclass

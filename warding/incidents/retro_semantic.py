@@ -3,8 +3,12 @@
 The changed entries' sentence vectors (``semantic_bank_texts``) form a small matrix; the
 window's item texts are embedded in pages (their vectors kept in ``retro_item_vectors``,
 so a later run embeds only items it has not seen) and compared with one matrix product
-per page. A match is reported when the cosine similarity reaches the bank's
-``text_semantic`` threshold, with ``distance = 1 - similarity`` as live matches do.
+per page. The texts read from the items' images (``image_texts``, issue 21) are compared
+too, as the live scan compares them; they are few and embedded on each run. A match is
+reported when the cosine similarity reaches the bank's ``text_semantic`` threshold, with
+``distance = 1 - similarity`` as live matches do; an item matched by its own text and by an
+image's text for the same entry gets one match, the closer one (``origin: "ocr"`` when it is
+the image's).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 
 from warding.db.models import ContentItem
 from warding.db.models_incidents import RetroItemVector
+from warding.db.models_ocr import ImageTextRow
 from warding.incidents.retro import SEMANTIC, Entries, Hit
 from warding.matching.semantic import bank_threshold
+from warding.ocr.items import ORIGIN as OCR
 
 PAGE = 2_000
 
@@ -64,7 +70,7 @@ def match_semantic(sa_engine: Engine, entries: Entries, since: datetime, default
     if not ids:
         return [], 0
     threshold = bank_threshold(entries.thresholds, default_threshold)
-    hits: list[Hit] = []
+    best: dict[tuple[int, int], Hit] = {}
     read = 0
     last = 0
     while True:
@@ -73,6 +79,7 @@ def match_semantic(sa_engine: Engine, entries: Entries, since: datetime, default
                 select(ContentItem.id, ContentItem.title, ContentItem.text)
                 .where(ContentItem.id > last, ContentItem.ingested_at >= since)
                 .order_by(ContentItem.id).limit(PAGE)).all()
+            images = _image_texts(conn, int(rows[0][0]), int(rows[-1][0]), since) if rows else []
         if not rows:
             break
         last = int(rows[-1][0])
@@ -81,17 +88,45 @@ def match_semantic(sa_engine: Engine, entries: Entries, since: datetime, default
         if texts:
             with sa_engine.begin() as conn:  # a short write: the vectors embedded now
                 vectors = _vectors(conn, texts, embedder)
-            sims = vectors @ matrix.T
-            for row, col in zip(*np.nonzero(sims >= threshold), strict=True):
-                sim = round(min(float(sims[row, col]), 1.0), 4)
-                hits.append(Hit(texts[row][0], ids[col], SEMANTIC, embedder.name, "",
-                                round(1.0 - sim, 4), similarity=sim))
-            read += len(texts)
+            _compare(vectors, [i for i, _ in texts], matrix, ids, threshold, embedder.name,
+                     None, best)
+        if images:
+            vectors = np.asarray(embedder.encode([t for _, t in images]), dtype=np.float32)
+            _compare(vectors, [i for i, _ in images], matrix, ids, threshold, embedder.name,
+                     OCR, best)
+        read += len(texts) + len(images)
         if progress is not None:
             progress(read)
         if len(rows) < PAGE:
             break
-    return hits, read
+    return list(best.values()), read
+
+
+def _image_texts(conn: Connection, first: int, last: int, since: datetime
+                 ) -> list[tuple[int, str]]:
+    """(item id, text) of the texts read from the images of the items ``first``..``last``
+    of the window."""
+    rows = conn.execute(
+        select(ImageTextRow.item_id, ImageTextRow.text)
+        .join(ContentItem, ContentItem.id == ImageTextRow.item_id)
+        .where(ImageTextRow.item_id >= first, ImageTextRow.item_id <= last,
+               ContentItem.ingested_at >= since, ImageTextRow.text != "")
+        .order_by(ImageTextRow.item_id, ImageTextRow.position, ImageTextRow.part)).all()
+    return [(int(i), str(t)) for i, t in rows if str(t).strip()]
+
+
+def _compare(vectors: np.ndarray, items: list[int], matrix: np.ndarray, ids: list[int],
+             threshold: float, model: str, origin: str | None,
+             best: dict[tuple[int, int], Hit]) -> None:
+    """Hits of the texts' ``vectors`` (one row per entry of ``items``) against the entries'
+    ``matrix``, kept in ``best`` per (item, entry): the most similar."""
+    sims = vectors @ matrix.T
+    for row, col in zip(*np.nonzero(sims >= threshold), strict=True):
+        sim = round(min(float(sims[row, col]), 1.0), 4)
+        key = (items[row], ids[col])
+        if key not in best or (best[key].similarity or 0.0) < sim:
+            best[key] = Hit(items[row], ids[col], SEMANTIC, model, "", round(1.0 - sim, 4),
+                            similarity=sim, origin=origin)
 
 
 def _vectors(conn: Connection, texts: list[tuple[int, str]], embedder: Any) -> np.ndarray:

@@ -29,6 +29,8 @@ from warding.incidents.events import RetroReasonsAdded
 from warding.incidents.retro import SEMANTIC, Entries, Hit
 from warding.matching.semantic import SemanticMatch
 from warding.matching.service import MatchResult
+from warding.ocr.items import ORIGIN as OCR
+from warding.ocr.items import mark_origins
 
 ITEMS_PER_TRANSACTION = 500
 _POLICY = RoutingPolicy(classifier_threshold=1.0)
@@ -108,7 +110,8 @@ def _write_page(app: Any, session: Session, run_id: int, entries: Entries,
             session.add(RetroMatch(run_id=run_id, match_id=row.id, item_id=item_id,
                                    entry_id=m.entry_id, found_at=now))
         out.matches += len(matches)
-        reasons = retro_reasons(matches, now)
+        reasons = mark_origins(retro_reasons(matches, now),
+                               [m for m, h in zip(matches, fresh, strict=True) if h.origin == OCR])
         case = cases.get(item_id)
         if case is None:
             case = Case(item_id=item_id, status="open", reasons=reasons,
