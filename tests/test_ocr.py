@@ -87,6 +87,24 @@ def test_hash_gives_the_image_text_with_origin_ocr(tmp_path: Path) -> None:
     assert origins["text_near"] == "ocr"
 
 
+def test_hash_reads_the_scanned_pages_of_a_pdf(tmp_path: Path) -> None:
+    """``warding hash`` reads the images inside a file as a scan does: a PDF page that is only
+    a scan gives its text (``ocr_inside``, named by page) and text signals of origin ocr."""
+    from tests.test_pdf import image_pdf
+
+    cli = CLI(tmp_path)
+    cli.run("init")
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(image_pdf(png(render(KNOWN, size=30, width=700))))
+    out = cli.json("hash", str(pdf), "--json")
+    assert out["ocr_text"] is None
+    (inside,) = out["ocr_inside"]
+    assert inside["where"].startswith(f"{pdf}:p1") and cer(inside["text"], KNOWN) <= 0.1
+    assert ("text", "ocr") in {(s["type"], s["origin"]) for s in out["signals"]}
+    plain = cli.run("hash", str(pdf))
+    assert f"\t{inside['where']}" in plain.stdout
+
+
 def test_limits_and_off_switch_keep_the_hashes(app_factory: Callable[..., Warding],
                                                tmp_path: Path) -> None:
     from warding.hashing import hash_content

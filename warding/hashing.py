@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from warding.app import Warding
 from warding.errors import InvalidInput
@@ -13,17 +14,36 @@ from warding.signals import compute
 from warding.signals.base import SignalError
 
 
+@dataclass(frozen=True)
+class InsideText:
+    """The text read in an image inside a file (a scanned PDF page, a video frame), or why
+    it was not read; ``where`` names the image (``report.pdf:p3:img1``, ``clip.mp4@12s``)."""
+
+    where: str
+    text: ImageText | None
+    error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"where": self.where, **({"text": None} if self.text is None
+                                        else self.text.as_json()),
+                **({"error": self.error} if self.error else {})}
+
+
 @dataclass
 class Hashed:
-    """The signals of a file and, for an image, the text read in it (OCR)."""
+    """The signals of a file and the text read in it (OCR): in the file itself when it is an
+    image (``ocr_text``), in the images inside it when it is a PDF or a video
+    (``ocr_inside``)."""
 
     signals: list[compute.SignalValue]
     ocr_text: ImageText | None = None
     ocr_error: str | None = None
+    ocr_inside: list[InsideText] = field(default_factory=list)
 
 
 def hash_content(app: Warding, data: bytes, name: str) -> Hashed:
-    """Every signal of a file; an image's text (origin ``ocr``) gets the text signals."""
+    """Every signal of a file; the text read in it or in the images inside it (origin
+    ``ocr``) gets the text signals, as in a scan."""
     from warding.ingest._common import sniff_mime
     from warding.ocr import items as ocr_items
 
@@ -31,13 +51,14 @@ def hash_content(app: Warding, data: bytes, name: str) -> Hashed:
         raise InvalidInput(f"{name}: empty file")
     mime = sniff_mime(data, name)
     try:
-        values = compute.for_bytes(app.signal_types, data, mime, name, app.derive_limits)
+        found = compute.for_media(app.signal_types, data, mime, name, app.derive_limits)
     except SignalError as exc:
         raise InvalidInput(f"{name}: {exc}") from exc
-    text, error = ocr_items.read_one(app, data, mime)
-    if text is not None:
-        values += compute.for_text(app.signal_types, text.text, origin=ocr_items.ORIGIN)
-    return Hashed(values, text, error)
+    reads = ocr_items.read_media(app, [(0, name, "", data, mime)], [found], "")
+    values = found.signals + ocr_items.signals(app.signal_types, reads)
+    own = next((r for r in reads if r.part == 0), None)
+    inside = [InsideText(r.name, r.text, r.error) for r in reads if r.part > 0]
+    return Hashed(values, own.text if own else None, own.error if own else None, inside)
 
 
 def hash_bytes(app: Warding, data: bytes, name: str) -> list[compute.SignalValue]:

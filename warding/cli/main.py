@@ -91,8 +91,9 @@ def hash_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print every signal of a file (md5, sha256; pdq for images; vpdq for videos; the
-    texts and images of a PDF, with the page they come from) and the text read in an image
-    (``ocr_text``, whose text signals have origin ocr)."""
+    texts and images of a PDF, with the page they come from), the text read in an image
+    (``ocr_text``) and in the images inside a PDF or a video (``ocr_inside``: scanned pages,
+    a few frames); the text signals of what was read have origin ocr."""
     from warding.hashing import exchange_form, hash_file_content
 
     w = get_app(ctx)
@@ -103,6 +104,7 @@ def hash_cmd(
         emit_json({"signals": [{"type": s.signal_type, "value": s.value, "origin": s.origin}
                                for s in signals],
                    "ocr_text": hashed.ocr_text.as_json() if hashed.ocr_text else None,
+                   "ocr_inside": [i.as_json() for i in hashed.ocr_inside],
                    **({"ocr_error": hashed.ocr_error} if hashed.ocr_error else {})})
     else:
         for s in signals:
@@ -111,6 +113,10 @@ def hash_cmd(
         if hashed.ocr_text is not None:
             t = hashed.ocr_text
             typer.echo(f"ocr_text\t{t.lang or '?'}\t{t.confidence:.0f}\t{t.text}")
+        for i in hashed.ocr_inside:
+            if i.text is not None:
+                typer.echo(f"ocr_text\t{i.text.lang or '?'}\t{i.text.confidence:.0f}\t"
+                           f"{i.text.text}\t{i.where}")
         if hashed.ocr_error:
             err_console().print(f"[yellow]text not read:[/yellow] {escape(hashed.ocr_error)}")
 

@@ -58,6 +58,17 @@ class OcrTextOut(BaseModel):
     model: str = Field(description="The Tesseract model that read it.")
 
 
+class InsideTextOut(BaseModel):
+    where: str = Field(description="The image inside the file: a PDF page's image "
+                       "(`report.pdf:p3:img1`) or a video frame (`clip.mp4@12s`).")
+    text: str | None = Field(description="The text read there; null when none was read.")
+    lang: str | None = None
+    script: str | None = None
+    confidence: float | None = None
+    model: str | None = None
+    error: str | None = Field(default=None, description="Why it was not read.")
+
+
 class HashOut(BaseModel):
     signals: list[SignalOut]
     ocr_text: OcrTextOut | None = Field(
@@ -65,6 +76,10 @@ class HashOut(BaseModel):
         "found, OCR is off, or the file is not an image.")
     ocr_error: str | None = Field(default=None, description="Why the image's text was not "
                                   "read (over a limit, too slow); its hashes are still there.")
+    ocr_inside: list[InsideTextOut] = Field(
+        default_factory=list, description="The texts read in the images inside a PDF (pages "
+        "that are only a scan) or a video (a few frames); their text signals have origin "
+        "`ocr`. Empty for other files or when OCR is off.")
 
 
 class MatchIn(_In):

@@ -18,6 +18,7 @@ from warding.web.schemas import (
     ClassifyOut,
     ErrorOut,
     HashOut,
+    InsideTextOut,
     MatchesOut,
     MatchIn,
     MatchOut,
@@ -42,7 +43,7 @@ def _check_text(w: WardingDep, text: str) -> None:
 @router.post("/hash", response_model=HashOut)
 def hash_file(file: UploadFile, w: WardingDep, user: Matcher) -> HashOut:
     """The signals of an uploaded file (file hashes, plus PDQ for images, vPDQ for videos as
-    threatexchange's JSON, a PDF's page texts and images by page) and the text read in an image (``ocr_text``; its text signals have origin ``ocr``)."""
+    threatexchange's JSON, a PDF's page texts and images by page), the text read in an image (``ocr_text``) and in the images inside a PDF or a video (``ocr_inside``); the text signals of what was read have origin ``ocr``."""
     limit = w.settings.max_file_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -52,7 +53,8 @@ def hash_file(file: UploadFile, w: WardingDep, user: Matcher) -> HashOut:
     return HashOut(signals=[SignalOut(type=v.signal_type, value=v.value, origin=v.origin)
                             for v in exchange_form(w, hashed.signals)],
                    ocr_text=OcrTextOut(**t.as_json()) if t is not None else None,
-                   ocr_error=hashed.ocr_error)
+                   ocr_error=hashed.ocr_error,
+                   ocr_inside=[InsideTextOut(**i.as_json()) for i in hashed.ocr_inside])
 
 
 @router.post("/match", response_model=MatchesOut)
