@@ -45,6 +45,13 @@ DOC = ROOT / "docs" / "benchmarks.md"
 GATE = -4.5
 #: Weights of stage 2's log-odds in the sum (1 is the one chosen; 0.5 for comparison).
 WEIGHTS = (1.0, 0.5)
+#: The same figures split by the confidence the reader gave the post's label.
+BY_CONFIDENCE = tuple(
+    (f"{part}:{key}:{conf}", f"{name} {label}, {conf}")
+    for part, name in (("oof", "OOF"), ("test", "held-out"))
+    for key, label in (("propaganda", "recall"), ("news_relay", "relays"),
+                       ("other_posts", "other"))
+    for conf in ("high", "low"))
 
 
 def _weights(b: Bench, rows: np.ndarray) -> np.ndarray:
@@ -108,10 +115,12 @@ def main() -> int:
         "default's plus stage 2's times the weight. Threshold: "
         f"{THRESHOLD_RECALL:.0%} out-of-fold recall, as for every variant. Columns as in "
         "section `classifier-variants`. What it is: `benchmarks/classifier_stage2.py`.\n\n"
-        + table(rows) + "\n"
+        + table(rows) + "\n\nThe same, by the confidence the reader gave each post's label "
+        "(`high`/`low`, the labelling guide's):\n\n" + table(rows, BY_CONFIDENCE) + "\n"
     )
     put_section(DOC, "classifier-stage2", body)
     print(table(rows))
+    print(table(rows, BY_CONFIDENCE))
     return 0
 
 

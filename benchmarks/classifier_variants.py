@@ -238,12 +238,13 @@ COLUMNS = (("oof:propaganda", "OOF recall"), ("oof:news_relay", "OOF relays"),
            ("probe:everyday", "ordinary (probe)"))
 
 
-def table(rows: list[dict[str, object]]) -> str:
-    head = "| variant | " + " | ".join(label for _, label in COLUMNS) + " |"
-    out = [head, "|---" * (len(COLUMNS) + 1) + "|"]
+def table(rows: list[dict[str, object]],
+          columns: tuple[tuple[str, str], ...] = COLUMNS) -> str:
+    head = "| variant | " + " | ".join(label for _, label in columns) + " |"
+    out = [head, "|---" * (len(columns) + 1) + "|"]
     for row in rows:
         cells = []
-        for key, _ in COLUMNS:
+        for key, _ in columns:
             v = row.get(key)
             cells.append("–" if v is None else f"{100 * float(v):.1f}%")  # type: ignore[arg-type]
         out.append(f"| {row['variant']} | " + " | ".join(cells) + " |")
