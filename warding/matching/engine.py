@@ -41,12 +41,11 @@ from warding.matching.engine_types import (
     Index,
     live_refs,
     max_ref,
-    new_index,
     parses,
 )
 from warding.matching.entry_meta import EntryMeta, EntryMetaCache
 from warding.matching.exact import ExactIndex, fingerprints
-from warding.matching.index import exact_kind
+from warding.matching.index import exact_kind, index_for
 from warding.matching.mih import HammingIndex
 from warding.signals.base import SignalType
 
@@ -282,7 +281,7 @@ class MatchCore:
                 refs = arrays[1]
                 index = self.indexes.get(name)
                 if index is None:
-                    index = self.indexes[name] = new_index(self.types[name])
+                    index = self.indexes[name] = index_for(self.types[name])
                 if int(refs.min()) <= self._max_ref.get(name, 0):
                     # replayed or interleaved ids: never add an entry twice
                     fresh = ~index.contains_refs(np.unique(refs))

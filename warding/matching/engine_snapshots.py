@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from warding.matching import feed
-from warding.matching.engine_types import Index, new_index
+from warding.matching.engine_types import Index
 from warding.matching.exact import ExactIndex
-from warding.matching.index import exact_kind
+from warding.matching.index import exact_kind, index_for
 from warding.matching.mih import HammingIndex
 from warding.matching.store import IndexFileError, read_header, read_index, write_index
 from warding.signals.base import SignalType
@@ -97,7 +97,7 @@ def write_snapshots(snapshot_dir: Path, types: Mapping[str, SignalType],
         path = snapshot_path(snapshot_dir, name)
         if name not in captured:
             st = types[name]
-            captured[name] = new_index(st).to_arrays()  # an empty one: all files agree
+            captured[name] = index_for(st).to_arrays()  # an empty one: all files agree
         meta, arrays = captured[name]
         meta.update({"signal_type": name, "database_id": database_id,
                      "types": sorted(types),

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from warding.matching.exact import ExactIndex
-from warding.matching.index import exact_kind
 from warding.matching.mih import HammingIndex
 from warding.signals.base import SignalType
 
@@ -46,14 +45,6 @@ class EngineStatus:
     size: int
     built_to: float  # creation time of the last change applied (or the build time)
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def new_index(st: SignalType) -> Index:
-    if st.match == "hamming":
-        if not st.bits:
-            raise ValueError(f"signal type {st.name!r} is hamming but has no bits")
-        return HammingIndex(bits=st.bits, threshold=st.default_threshold)
-    return ExactIndex(kind=exact_kind(st))
 
 
 def parses(st: SignalType, value: str) -> bool:

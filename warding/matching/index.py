@@ -192,7 +192,7 @@ class BruteForceHammingIndex(SignalIndex):
         return self._live
 
 
-def index_for(signal_type: SignalType) -> SignalIndex:
+def index_for(signal_type: SignalType) -> HammingIndex | ExactIndex:
     """An empty engine index suited to ``signal_type``."""
     if signal_type.match == "hamming":
         if not signal_type.bits:
