@@ -10,15 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from warding.signals.base import SignalType
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, element-wise (wrap-around intended)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+from warding.signals.text import splitmix64
 
 
 class Fingerprinter:
@@ -48,8 +40,8 @@ class Fingerprinter:
         hi = np.full(n, sh, np.uint64)
         lo = np.full(n, sl, np.uint64)
         for j in range(words.shape[1]):
-            hi = _mix(hi ^ words[:, j])
-            lo = _mix((lo + np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j])
+            hi = splitmix64(hi ^ words[:, j])
+            lo = splitmix64((lo + np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j])
         return hi, lo
 
     def of(self, signals: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:

@@ -102,8 +102,9 @@ _SEEDS = np.array([_hash64(f"warding/text_near/{i}") for i in range(64)], dtype=
 _BIT_SHIFTS = np.arange(64, dtype=np.uint64)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, element-wise on uint64 (wrap-around is intended)."""
+def splitmix64(z: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, element-wise on uint64 (wrap-around is intended); also mixes
+    the bank import's fingerprints (``banks/fingerprints.py``)."""
     z = z ^ (z >> np.uint64(30))
     z = z * np.uint64(0xBF58476D1CE4E5B9)
     z = z ^ (z >> np.uint64(27))
@@ -122,7 +123,7 @@ def minhash64(words: Sequence[str]) -> int:
         counts[word] = counts.get(word, 0) + 1
         elements.append(f"{word}\x00{counts[word]}")
     base = np.array([_hash64(e) for e in elements], dtype=np.uint64)
-    ranks = _mix(base[None, :] ^ _SEEDS[:, None])  # 64 orderings x elements
+    ranks = splitmix64(base[None, :] ^ _SEEDS[:, None])  # 64 orderings x elements
     winners = base[np.argmin(ranks, axis=1)]
     bits = (winners >> _BIT_SHIFTS) & np.uint64(1)
     return int((bits << _BIT_SHIFTS).sum(dtype=np.uint64))
