@@ -28,19 +28,15 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.classifier_variants import Bench, Scores, table
-from benchmarks.detection import SHARED
-from benchmarks.minilm_reader import EPOCHS, Reader
+from benchmarks.classifier_variants import DOC, Bench, Scores, start, table
+from benchmarks.minilm_reader import EPOCHS, Reader, Scorer
 from benchmarks.sections import put_section
 from warding.classify import training as T
 from warding.classify.calibration import THRESHOLD_RECALL
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 #: Stage 2 reads texts the default scores at or above this log-odds (its threshold is -3.1).
 GATE = -4.5
 #: Weights of stage 2's log-odds in the sum (1 is the one chosen; 0.5 for comparison).
@@ -68,7 +64,7 @@ def stage2(b: Bench, default: Scores) -> Scores:
     texts = [[e.text for e in part] for part in b.parts]
     gated = np.flatnonzero(default[0] >= GATE)
 
-    def fit(rows: np.ndarray):  # type: ignore[no-untyped-def]
+    def fit(rows: np.ndarray) -> Scorer:
         return reader.fit([texts[0][i] for i in rows], b.truth[rows].astype(float),
                           _weights(b, rows))
 
@@ -90,12 +86,11 @@ def stage2(b: Bench, default: Scores) -> Scores:
 
 
 def main() -> int:
-    if not (SHARED / "tvec_tweets" / "posts.jsonl").is_file():
-        print(f"needs the shared data in {SHARED}", file=sys.stderr)
-        return 2
     started = time.perf_counter()
-    b = Bench()
-    default = b.linear()
+    ready = start()
+    if ready is None:
+        return 2
+    b, default = ready
     second = stage2(b, default)
     rows = [b.row("default (`baseline`)", default)]
     for w in WEIGHTS:

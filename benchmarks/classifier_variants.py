@@ -251,13 +251,21 @@ def table(rows: list[dict[str, object]],
     return "\n".join(out)
 
 
-def main() -> int:
+def start() -> tuple[Bench, Scores] | None:
+    """The bench and the default's scores; None (said on stderr) without the shared data."""
     if not (SHARED / "tvec_tweets" / "posts.jsonl").is_file():
         print(f"needs the shared data in {SHARED}", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
+        return None
     b = Bench()
-    default = b.linear()
+    return b, b.linear()
+
+
+def main() -> int:
+    started = time.perf_counter()
+    ready = start()
+    if ready is None:
+        return 2
+    b, default = ready
     words_short = 6
     variants: list[tuple[str, Callable[[], Scores]]] = [
         ("default (`baseline`)", lambda: default),
